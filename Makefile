@@ -1,0 +1,42 @@
+# The two commands: `make demo` and `make test`. Both build .venv when it is
+# missing or older than pyproject.toml, using only the standard venv and pip.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXTRAS ?= dev,distributed
+
+.PHONY: demo test lint typecheck unit docs bench clean install
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "kaizen-agentic needs Python >= 3.10; set PYTHON=python3.x")'
+	@if ! $(BIN)/python -c 'import sys' >/dev/null 2>&1; then rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kaizen-agentic demo --dir demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict src
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+test: lint typecheck unit
+
+docs: $(STAMP)
+	$(BIN)/python -m kaizen_agentic.cli._reference > docs/cli.md
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/startup.py
+
+clean:
+	rm -rf $(VENV) demo .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,36 @@
+"""kaizen-agentic: measure, analyse, orient and schedule markdown-defined coding agents.
+
+The public API is re-exported here lazily (PEP 562), so ``import kaizen_agentic``
+stays as cheap as the CLI's start-up needs it to be.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "KaizenError": "kaizen_agentic.errors",
+    "InvalidInputError": "kaizen_agentic.errors",
+    "AgentRegistry": "kaizen_agentic.agents",
+    "AgentTemplate": "kaizen_agentic.agents",
+    "parse_agent_text": "kaizen_agentic.agents",
+    "validate_name": "kaizen_agentic.names",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kaizen_agentic' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,98 @@
+"""Safe, bounded YAML reading shared by every file the tool parses.
+
+Files come from repos we do not control, so: the C safe loader when present,
+a size cap, no aliases (which is what makes "billion laughs" documents
+expensive), and duplicate mapping keys refused with their line number,
+because a plain mapping silently keeps the last one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from kaizen_agentic.errors import KaizenError
+
+MAX_YAML_BYTES = 256 * 1024
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class YamlError(KaizenError):
+    """A YAML document that is too large, malformed or unsafe."""
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe loader that refuses aliases and duplicate keys."""
+
+    def construct_document(self, node: Any) -> Any:
+        _refuse_aliases(node)
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise DuplicateKeyError(str(key), line)
+            if isinstance(key, (str, int, float, bool)):
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+class DuplicateKeyError(YamlError):
+    """A mapping with the same key twice; ``key`` and ``line`` name the second one."""
+
+    def __init__(self, key: str, line: int, source: str = "<yaml>") -> None:
+        super().__init__(f"{source}: duplicate key {key!r} (line {line}); keep only one entry")
+        self.key = key
+        self.line = line
+
+
+def _refuse_aliases(root: Any) -> None:
+    """Raise on the first node reached twice: that is what an alias produces.
+
+    The walk stops at the first repeat, so an alias bomb costs linear time.
+    """
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise YamlError(
+                f"YAML aliases are not allowed (anchor at line {node.start_mark.line + 1}); "
+                "write the value out in full"
+            )
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                stack.extend((key_node, value_node))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping
+)
+
+
+def load_yaml(text: str, *, source: str = "<yaml>", max_bytes: int = MAX_YAML_BYTES) -> Any:
+    """Parse one YAML document safely; raise :class:`YamlError` naming *source*."""
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > max_bytes:
+        raise YamlError(
+            f"{source}: file is {size} bytes, over the {max_bytes}-byte limit; shorten it"
+        )
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except DuplicateKeyError as exc:
+        raise DuplicateKeyError(exc.key, exc.line, source) from None
+    except YamlError as exc:
+        raise YamlError(f"{source}: {exc.message}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise YamlError(f"{source}: invalid YAML{where}: {problem}") from None

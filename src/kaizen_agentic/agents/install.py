@@ -1,0 +1,125 @@
+"""Copying catalog agents into a project, and taking them out again (SPEC §2).
+
+Install never destroys local work: a destination that differs from what would
+be written is refused unless ``force`` is given, and the outcome of every file
+is reported so the user knows exactly what happened.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from kaizen_agentic._fs import atomic_write_text
+from kaizen_agentic.agents.registry import AgentRegistry, claude_agent_path, project_agent_path
+from kaizen_agentic.agents.template import parse_agent_text
+from kaizen_agentic.errors import AgentNotFoundError, KaizenError
+
+INSTALLED = "installed"
+REPLACED = "replaced"
+IDENTICAL = "identical, skipped"
+REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class InstallOutcome:
+    """What happened to one agent file."""
+
+    agent: str
+    path: Path
+    status: str  # INSTALLED | REPLACED | IDENTICAL | REFUSED
+    reason: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.status in (INSTALLED, REPLACED)
+
+
+def subagent_text(catalog_text: str, *, source: str) -> str:
+    """Render a catalog agent as a Claude Code subagent: name, description, tools, body."""
+    template = parse_agent_text(catalog_text, source=source)
+    lines = ["---", f"name: {template.name}", f"description: {_yaml_scalar(template.description)}"]
+    if template.tools:
+        lines.append(f"tools: {', '.join(template.tools)}")
+    model = template.frontmatter.get("model")
+    if isinstance(model, str) and model:
+        lines.append(f"model: {model}")
+    lines.append("---")
+    return "\n".join(lines) + "\n" + template.body
+
+
+def install_agents(
+    registry: AgentRegistry, names: list[str], *, claude: bool = False, force: bool = False
+) -> list[InstallOutcome]:
+    """Install each catalog agent in *names* into the registry's project."""
+    unknown = [n for n in names if not registry.catalog_path(n).is_file()]
+    if unknown:
+        shown = ", ".join(repr(n) for n in unknown)
+        raise AgentNotFoundError(f"no catalog agent named {shown} — run: kaizen-agentic list")
+    return [_install_one(registry, name, claude=claude, force=force) for name in names]
+
+
+def _install_one(
+    registry: AgentRegistry, name: str, *, claude: bool, force: bool
+) -> InstallOutcome:
+    source = registry.catalog_path(name)
+    text = source.read_text(encoding="utf-8")
+    root = registry.project_root
+    if claude:
+        destination = claude_agent_path(root, name)
+        text = subagent_text(text, source=str(source))
+    else:
+        destination = project_agent_path(root, name)
+    existing = _read_or_none(destination)
+    if existing == text:
+        return InstallOutcome(name, destination, IDENTICAL)
+    if existing is not None and not force:
+        return InstallOutcome(
+            name,
+            destination,
+            REFUSED,
+            "differs from the catalog version (locally modified); use --force to replace it",
+        )
+    atomic_write_text(destination, text)
+    return InstallOutcome(name, destination, REPLACED if existing is not None else INSTALLED)
+
+
+def uninstall_agent(registry: AgentRegistry, name: str, *, force: bool = False) -> list[Path]:
+    """Remove *name* from the project (both forms); return the files removed.
+
+    A file that differs from the catalog is kept unless *force*: it may hold
+    edits nobody else has a copy of.
+    """
+    root = registry.project_root
+    catalog = _read_or_none(registry.catalog_path(name))
+    pristine = {
+        project_agent_path(root, name): catalog,
+        claude_agent_path(root, name): (
+            subagent_text(catalog, source=name) if catalog is not None else None
+        ),
+    }
+    present = [path for path in pristine if path.is_file()]
+    if not present:
+        raise KaizenError(f"agent '{name}' is not installed in {root}; nothing to remove")
+    modified = [p for p in present if _read_or_none(p) != pristine[p]]
+    if modified and not force:
+        raise KaizenError(
+            f"{modified[0]} differs from the catalog version (locally modified); "
+            "use --force to remove it anyway"
+        )
+    for path in present:
+        path.unlink()
+    return present
+
+
+def _read_or_none(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _yaml_scalar(text: str) -> str:
+    """A one-line YAML scalar; JSON's double-quoted strings are valid YAML."""
+    return json.dumps(text, ensure_ascii=False)

@@ -1,0 +1,89 @@
+"""The one output contract every command uses.
+
+``--json`` prints exactly one JSON document. Human output is plain text when
+piped; tables get bold headers and colour only on a terminal, and never when
+``NO_COLOR`` is set (https://no-color.org).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(func: F) -> F:
+    """The shared ``--json`` flag (parameter name ``as_json``)."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON document and nothing else."
+    )(func)
+
+
+def target_option(func: F) -> F:
+    """The shared ``--target/-t`` project-root option (parameter name ``target``)."""
+    return click.option(
+        "--target",
+        "-t",
+        "target",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        default=".",
+        show_default=True,
+        help="Project root to work on.",
+    )(func)
+
+
+def colour_enabled() -> bool:
+    """Colour only on a terminal and only when NO_COLOR is unset or empty."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def style(text: str, **styles: Any) -> str:
+    return click.style(text, **styles) if colour_enabled() else text
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default))
+
+
+def emit(document: Any, *, as_json: bool, human: Callable[[], None]) -> None:
+    """Render *document* as JSON, or call *human* to print it for people."""
+    if as_json:
+        emit_json(document)
+    else:
+        human()
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Left-aligned columns, two spaces apart; the last column is not padded."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        padded = [v.ljust(w) for v, w in zip(values[:-1], widths[:-1], strict=True)] + [values[-1]]
+        return "  ".join(padded).rstrip()
+
+    head = line(list(headers))
+    return "\n".join([style(head, bold=True), *(line(r) for r in cells)])
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    raise TypeError(f"cannot serialise {type(value).__name__}")

@@ -1,0 +1,36 @@
+"""The one error family for expected failures.
+
+Every failure a user can cause or fix raises a :class:`KaizenError` whose
+message is one sentence naming the thing and the fix. The CLI turns it into
+that sentence on stderr and the error's ``exit_code``; nothing else is shown.
+"""
+
+from __future__ import annotations
+
+
+class KaizenError(Exception):
+    """An expected failure: a check or an operation that did not succeed (exit 1)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(KaizenError):
+    """The caller gave something unusable: a bad name, record or option (exit 2)."""
+
+    exit_code = 2
+
+
+class InvalidNameError(InvalidInputError):
+    """A name that would be used to build a path breaks the naming rule."""
+
+
+class AgentNotFoundError(InvalidInputError):
+    """A well-formed agent name that no registry source knows."""
+
+
+class TemplateError(KaizenError):
+    """An agent file that cannot be parsed as frontmatter plus body."""
