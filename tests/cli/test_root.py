@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kaizen_agentic import __version__
+from kaizen_agentic.cli import cli
+from kaizen_agentic.cli._reference import render_cli_reference
+
+DOCS = Path(__file__).parents[2] / "docs" / "cli.md"
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"kaizen-agentic, version {__version__}\n"
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kaizen_agentic", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, f"kaizen-agentic, version {__version__}")
+
+
+def test_version_does_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys; from kaizen_agentic.cli import cli\n"
+        "try:\n    cli(['--version'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('scipy', 'numpy', 'httpx', 'temporalio', 'nats', 'yaml')"
+        " if m in sys.modules]\nprint(heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["no-such-command"])
+    assert result.exit_code == 2
+    assert "No such command 'no-such-command'" in result.output
+
+
+def test_docs_cli_reference_is_current() -> None:
+    assert DOCS.read_text() == render_cli_reference(), "docs/cli.md is stale: run `make docs`"
+
+
+def test_json_output_is_one_document(project: Path) -> None:
+    result = CliRunner().invoke(cli, ["list", "--json", "-t", str(project)])
+    assert result.exit_code == 0
+    assert isinstance(json.loads(result.output), list)
