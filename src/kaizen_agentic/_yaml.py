@@ -91,6 +91,8 @@ def load_yaml(text: str, *, source: str = "<yaml>", max_bytes: int = MAX_YAML_BY
         raise DuplicateKeyError(exc.key, exc.line, source) from None
     except YamlError as exc:
         raise YamlError(f"{source}: {exc.message}") from None
+    except UnicodeEncodeError:
+        raise YamlError(f"{source}: text is not valid Unicode; save the file as UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

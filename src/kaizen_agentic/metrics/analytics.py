@@ -1,0 +1,496 @@
+"""Analytics over an agent's records: windows, scores and trends (SPEC §3).
+
+Four small strategies, each a :class:`typing.Protocol` with one default,
+chosen by name from the ``strategies`` section of the config through plain
+dicts. Results are frozen dataclasses of plain numbers so the CLI, the
+optimizer and a report can all render them.
+
+Trend basis: quality is tested per record (at most ``MAX_TREND_POINTS``
+most recent records of the window, so cost stays bounded); success rate is
+tested on daily success rates, since a Theil-Sen slope over 0/1 values is
+almost always zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from kaizen_agentic.config import Config, defaults
+from kaizen_agentic.errors import InvalidInputError
+from kaizen_agentic.metrics.columns import Columns, FloatArray, load_columns
+from kaizen_agentic.metrics.records import format_timestamp
+
+if TYPE_CHECKING:
+    from kaizen_agentic.metrics.store import MetricsStore
+
+IMPROVING, STABLE, DECLINING, INSUFFICIENT = "improving", "stable", "declining", "insufficient_data"
+MAX_TREND_POINTS = 1000
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class TrendResult:
+    """A trend verdict with the evidence behind it."""
+
+    verdict: str
+    n: int
+    slope_per_day: float | None = None
+    slope_low: float | None = None
+    slope_high: float | None = None
+    change_over_window: float | None = None
+    p_value: float | None = None
+    basis: str = "records"
+
+
+class TrendDetectionStrategy(Protocol):
+    def detect(self, times: FloatArray, values: FloatArray, *, basis: str) -> TrendResult: ...
+
+
+class QualityScoringStrategy(Protocol):
+    def record_scores(self, columns: Columns, direction: str) -> FloatArray: ...
+
+    def combine(self, record_mean: float | None, feedback_mean: float | None) -> float | None: ...
+
+
+class CollaborationScoringStrategy(Protocol):
+    def score(self, columns: Columns, ratings: Sequence[float]) -> float | None: ...
+
+
+class MetricsWindowStrategy(Protocol):
+    def windows(self, now: datetime) -> list[tuple[str, datetime]]: ...
+
+
+class TheilSenTrend:
+    """Theil-Sen slope with its confidence interval plus a Mann-Kendall test.
+
+    ``declining``/``improving`` needs all three: Mann-Kendall p below ``alpha``,
+    the slope's interval excluding zero, and a change over the window of at
+    least ``min_change`` — a tiny but "significant" drift is called stable.
+    """
+
+    def __init__(self, alpha: float = 0.01, min_change: float = 0.05, min_points: int = 5) -> None:
+        if not 0 < alpha < 1:
+            raise InvalidInputError(f"trend.alpha: must be between 0 and 1, got {alpha}")
+        if min_points < 3:
+            raise InvalidInputError(f"trend.min_points: must be at least 3, got {min_points}")
+        self.alpha, self.min_change, self.min_points = alpha, min_change, min_points
+
+    def detect(self, times: FloatArray, values: FloatArray, *, basis: str) -> TrendResult:
+        keep = ~np.isnan(values)
+        x, y = times[keep] / DAY, values[keep]
+        n = int(y.shape[0])
+        if n < self.min_points or float(np.ptp(x)) == 0.0:
+            return TrendResult(INSUFFICIENT, n, basis=basis)
+        from scipy.stats import theilslopes
+
+        slope, _, low, high = theilslopes(y, x, alpha=1 - self.alpha)
+        p_value = mann_kendall_p(y[np.argsort(x, kind="stable")])
+        change = float(slope) * float(np.ptp(x))
+        verdict = STABLE
+        if p_value < self.alpha and abs(change) >= self.min_change:
+            if high < 0:
+                verdict = DECLINING
+            elif low > 0:
+                verdict = IMPROVING
+        return TrendResult(verdict, n, _r(slope), _r(low), _r(high), _r(change), _r(p_value), basis)
+
+
+class MemoTrend:
+    """A trend strategy that remembers verdicts by their exact inputs.
+
+    Re-reading unchanged data then needs no statistics at all — which keeps
+    scipy, a 0.6 s import, off the path of a warm ``metrics show``.
+    """
+
+    MAX_ENTRIES = 64
+
+    def __init__(self, inner: TrendDetectionStrategy, path: Path) -> None:
+        self.inner, self.path = inner, path
+        self.salt = repr(sorted(vars(inner).items())).encode()
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            loaded = {}
+        self.entries: dict[str, dict[str, Any]] = loaded if isinstance(loaded, dict) else {}
+        self.changed = False
+
+    def detect(self, times: FloatArray, values: FloatArray, *, basis: str) -> TrendResult:
+        digest = hashlib.sha256(self.salt + basis.encode())
+        digest.update(np.ascontiguousarray(times, dtype=np.float64).tobytes())
+        digest.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+        key = digest.hexdigest()
+        cached = self.entries.get(key)
+        if isinstance(cached, dict):
+            try:
+                return TrendResult(**cached)
+            except TypeError:
+                pass
+        result = self.inner.detect(times, values, basis=basis)
+        self.entries[key] = asdict(result)
+        self.changed = True
+        return result
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        from kaizen_agentic._fs import atomic_write_text
+
+        kept = dict(list(self.entries.items())[-self.MAX_ENTRIES :])
+        with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+            atomic_write_text(self.path, json.dumps(kept))
+
+
+def mann_kendall_p(series: FloatArray) -> float:
+    """Two-sided Mann-Kendall p-value (normal approximation with tie correction)."""
+    n = int(series.shape[0])
+    diffs = np.sign(series[None, :] - series[:, None])
+    s = float(np.triu(diffs, k=1).sum())
+    _, counts = np.unique(series, return_counts=True)
+    variance = (
+        n * (n - 1) * (2 * n + 5) - float(np.sum(counts * (counts - 1) * (2 * counts + 5)))
+    ) / 18.0
+    if variance <= 0:
+        return 1.0
+    z = (s - math.copysign(1.0, s)) / math.sqrt(variance) if s != 0 else 0.0
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+class LayeredQuality:
+    """Weighted mix of self-reported quality, primary-metric attainment and feedback.
+
+    Weights are renormalised over the layers a record (or window) has, so a
+    record with only ``quality_score`` scores exactly that.
+    """
+
+    def __init__(
+        self, self_reported: float = 0.5, primary_metric: float = 0.3, feedback: float = 0.2
+    ) -> None:
+        weights = (self_reported, primary_metric, feedback)
+        if min(weights) < 0 or sum(weights) <= 0:
+            raise InvalidInputError("quality_weights: must be >= 0 and not all zero")
+        self.w_self, self.w_primary, self.w_feedback = weights
+
+    def record_scores(self, columns: Columns, direction: str) -> FloatArray:
+        quality = columns.values["quality"]
+        attainment = primary_attainment(columns, direction)
+        layers = np.vstack([quality, attainment])
+        weights = np.array([self.w_self, self.w_primary])[:, None] * ~np.isnan(layers)
+        total = weights.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores = np.nansum(np.nan_to_num(layers) * weights, axis=0) / total
+        return np.where(total > 0, scores, np.nan)
+
+    def combine(self, record_mean: float | None, feedback_mean: float | None) -> float | None:
+        parts = [
+            (v, w)
+            for v, w in (
+                (record_mean, self.w_self + self.w_primary),
+                (feedback_mean, self.w_feedback),
+            )
+            if v is not None and w > 0
+        ]
+        if not parts:
+            return None
+        return _r(sum(v * w for v, w in parts) / sum(w for _, w in parts))
+
+
+def primary_attainment(columns: Columns, direction: str) -> FloatArray:
+    """Per record, how far ``primary_metric.value`` got toward its target (capped at 1)."""
+    value, target = columns.values["primary_value"], columns.values["primary_target"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = value / target if direction == "higher" else target / value
+    ratio = np.where((target > 0) & (value >= 0), ratio, np.nan)
+    return np.clip(ratio, 0.0, 1.0)
+
+
+class TelemetryCollaboration:
+    """Helpfulness from telemetry (0-1) and feedback ratings (1-5 → 0-1), equally weighted."""
+
+    def score(self, columns: Columns, ratings: Sequence[float]) -> float | None:
+        parts = []
+        helpfulness = columns.values["helpfulness"]
+        if np.any(~np.isnan(helpfulness)):
+            parts.append(float(np.nanmean(np.clip(helpfulness, 0.0, 1.0))))
+        if ratings:
+            parts.append((sum(ratings) / len(ratings) - 1.0) / 4.0)
+        return _r(sum(parts) / len(parts)) if parts else None
+
+
+class RollingWindows:
+    """Simultaneous windows ending now: 7d, 30d, 90d by default."""
+
+    def __init__(self, labels: Sequence[str] = ("7d", "30d", "90d")) -> None:
+        self.labels = list(labels)
+
+    def windows(self, now: datetime) -> list[tuple[str, datetime]]:
+        return [(label, now - timedelta(days=int(label[:-1]))) for label in self.labels]
+
+
+TREND_STRATEGIES: dict[str, Callable[[Config], TrendDetectionStrategy]] = {
+    "theil-sen": lambda c: TheilSenTrend(**c.section("trend")),
+}
+QUALITY_STRATEGIES: dict[str, Callable[[Config], QualityScoringStrategy]] = {
+    "layered": lambda c: LayeredQuality(**c.section("quality_weights")),
+}
+COLLABORATION_STRATEGIES: dict[str, Callable[[Config], CollaborationScoringStrategy]] = {
+    "telemetry": lambda c: TelemetryCollaboration(),
+}
+WINDOW_STRATEGIES: dict[str, Callable[[Config], MetricsWindowStrategy]] = {
+    "rolling": lambda c: RollingWindows(c.get("windows")),
+}
+
+
+@dataclass(frozen=True)
+class Strategies:
+    """The four strategies one analysis uses."""
+
+    quality: QualityScoringStrategy
+    collaboration: CollaborationScoringStrategy
+    windows: MetricsWindowStrategy
+    trend: TrendDetectionStrategy
+
+    @staticmethod
+    def from_config(config: Config | None = None) -> Strategies:
+        config = config or Config(defaults())
+        chosen = config.section("strategies")
+        return Strategies(
+            quality=_pick(QUALITY_STRATEGIES, "quality", chosen["quality"])(config),
+            collaboration=_pick(COLLABORATION_STRATEGIES, "collaboration", chosen["collaboration"])(
+                config
+            ),
+            windows=_pick(WINDOW_STRATEGIES, "windows", chosen["windows"])(config),
+            trend=_pick(TREND_STRATEGIES, "trend", chosen["trend"])(config),
+        )
+
+
+def _pick(registry: Mapping[str, Any], kind: str, name: str) -> Any:
+    if name not in registry:
+        raise InvalidInputError(
+            f"strategies.{kind}: unknown strategy {name!r}; choose one of {', '.join(registry)}"
+        )
+    return registry[name]
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    """Aggregates of one window; numbers are None under ``min_points`` records."""
+
+    window: str
+    start: str
+    end: str
+    n: int
+    status: str  # "ok" | "insufficient_data"
+    tasks_completed: int
+    tasks_failed: int
+    success_rate: float | None = None
+    avg_quality_score: float | None = None
+    quality_score: float | None = None
+    avg_cost_usd: float | None = None
+    avg_input_tokens: float | None = None
+    avg_output_tokens: float | None = None
+    avg_tool_invocations: float | None = None
+    avg_completion_time_s: float | None = None
+    collaboration_score: float | None = None
+    trend: TrendResult | None = None
+    success_trend: TrendResult | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Ratings (1-5) with their epoch-second times, for windowing."""
+
+    times: Sequence[float] = ()
+    ratings: Sequence[float] = ()
+
+    def between(self, start: float, end: float) -> list[float]:
+        return [r for t, r in zip(self.times, self.ratings, strict=True) if start <= t <= end]
+
+
+def analyse_windows(
+    columns: Columns,
+    *,
+    now: datetime,
+    strategies: Strategies,
+    direction: str = "higher",
+    feedback: Feedback | None = None,
+    min_points: int = 5,
+) -> list[WindowResult]:
+    """One :class:`WindowResult` per window of the window strategy."""
+    feedback = feedback or Feedback()
+    end = now.timestamp()
+    results = []
+    for label, start_dt in strategies.windows.windows(now):
+        start = start_dt.timestamp()
+        part = columns.between(start, end)
+        results.append(
+            _window(
+                label,
+                start,
+                end,
+                part,
+                strategies,
+                direction,
+                feedback.between(start, end),
+                min_points,
+            )
+        )
+    return results
+
+
+def _window(
+    label: str,
+    start: float,
+    end: float,
+    part: Columns,
+    strategies: Strategies,
+    direction: str,
+    ratings: list[float],
+    min_points: int,
+) -> WindowResult:
+    n = len(part)
+    completed = int(part.success.sum())
+    head: dict[str, Any] = {
+        "window": label,
+        "start": _iso(start),
+        "end": _iso(end),
+        "n": n,
+        "tasks_completed": completed,
+        "tasks_failed": n - completed,
+    }
+    if n < min_points:
+        return WindowResult(status=INSUFFICIENT, **head)
+    scores = strategies.quality.record_scores(part, direction)
+    record_mean = _mean(scores)
+    values = part.values
+    return WindowResult(
+        status="ok",
+        success_rate=_r(completed / n),
+        avg_quality_score=_mean(values["quality"]),
+        quality_score=strategies.quality.combine(
+            record_mean, (sum(ratings) / len(ratings) - 1) / 4 if ratings else None
+        ),
+        avg_cost_usd=_mean(values["usd"]),
+        avg_input_tokens=_mean(values["input_tokens"]),
+        avg_output_tokens=_mean(values["output_tokens"]),
+        avg_tool_invocations=_mean(values["tool_invocations"]),
+        avg_completion_time_s=_mean(values["time_s"]),
+        collaboration_score=strategies.collaboration.score(part, ratings),
+        trend=strategies.trend.detect(
+            part.ts[-MAX_TREND_POINTS:], scores[-MAX_TREND_POINTS:], basis="records"
+        ),
+        success_trend=_daily_success_trend(part, strategies.trend),
+        **head,
+    )
+
+
+def _daily_success_trend(part: Columns, trend: TrendDetectionStrategy) -> TrendResult:
+    days = np.floor(part.ts / DAY)
+    success = part.success
+    if days.size:  # the window's first day is partial: fewer runs, a noisier rate
+        keep = days > days[0]
+        days, success = days[keep], success[keep]
+    if not days.size:
+        return trend.detect(days, days, basis="daily")
+    unique_days, inverse = np.unique(days, return_inverse=True)
+    rates = np.bincount(inverse, weights=success) / np.bincount(inverse)
+    return trend.detect(unique_days * DAY, rates.astype(np.float64), basis="daily")
+
+
+def summarise_columns(
+    agent: str, columns: Columns, windows: list[WindowResult], last_execution: str | None
+) -> dict[str, Any]:
+    """The summary.json document (seed-compatible keys first, then ``windows``)."""
+    n = len(columns)
+    reference = next((w for w in windows if w.window == "30d"), windows[-1] if windows else None)
+    return {
+        "agent": agent,
+        "execution_count": n,
+        "success_rate": _r(float(columns.success.mean())) if n else None,
+        "avg_quality_score": _mean(columns.values["quality"]),
+        "avg_execution_time_s": _mean(columns.values["time_s"]),
+        "last_execution": last_execution,
+        "trend": {
+            "success_rate": _arrow(reference.success_trend if reference else None),
+            "quality_score": _arrow(reference.trend if reference else None),
+        },
+        "windows": {w.window: w.to_dict() for w in windows},
+    }
+
+
+def summarise_store(
+    store: MetricsStore,
+    *,
+    now: datetime | None = None,
+    config: Config | None = None,
+    feedback: Feedback | None = None,
+    direction: str | None = None,
+) -> dict[str, Any]:
+    """Load (through the cache), analyse and summarise one agent's records."""
+    from kaizen_agentic.feedback import read_feedback_ratings
+
+    now = now or datetime.now(timezone.utc)
+    config = config or Config(defaults())
+    columns = load_columns(store.executions_path, store.cache_dir)
+    strategies = Strategies.from_config(config)
+    memo = MemoTrend(strategies.trend, store.cache_dir / "trends.json")
+    windows = analyse_windows(
+        columns,
+        now=now,
+        strategies=dataclasses.replace(strategies, trend=memo),
+        direction=direction or _primary_direction(store),
+        min_points=config.get("trend.min_points"),
+        feedback=feedback or read_feedback_ratings(store.project_root, store.agent_name),
+    )
+    memo.save()
+    last = _iso(float(columns.ts.max())) if len(columns) else None
+    return summarise_columns(store.agent_name, columns, windows, last)
+
+
+def _primary_direction(store: MetricsStore) -> str:
+    from kaizen_agentic.agents import AgentRegistry
+    from kaizen_agentic.errors import KaizenError
+
+    try:
+        resolved = AgentRegistry(store.project_root).resolve(store.agent_name)
+        metric = resolved.load().primary_metric if resolved else None
+    except KaizenError:
+        metric = None
+    return metric.direction if metric else "higher"
+
+
+def _arrow(trend: TrendResult | None) -> str:
+    if trend is None or trend.verdict == INSUFFICIENT:
+        return "unknown"
+    return {IMPROVING: "up", DECLINING: "down"}.get(trend.verdict, "stable")
+
+
+def _mean(values: FloatArray) -> float | None:
+    present = values[~np.isnan(values)]
+    return _r(float(present.mean(dtype=np.float64))) if present.size else None
+
+
+def _r(value: Any) -> float | None:
+    number = float(value)
+    return None if math.isnan(number) else round(number, 6)
+
+
+def _iso(epoch: float) -> str:
+    return format_timestamp(datetime.fromtimestamp(epoch, tz=timezone.utc))
+
+
+def to_json(document: Any) -> str:
+    return json.dumps(document, indent=2)

@@ -1,0 +1,166 @@
+"""Execution records: the §3 schema, validation and the automatic fields.
+
+A record is a plain dict so unknown keys survive a round trip untouched;
+:func:`validate_record` checks the known keys and names the first bad field.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from kaizen_agentic.errors import InvalidInputError
+
+COST_KEYS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "tool_invocations",
+    "usd",
+)
+COLLABORATION_KEYS = ("handoffs", "messages", "helpfulness")
+HELIX_ENV = "HELIX_SESSION_UID"
+
+
+class MalformedLineWarning(UserWarning):
+    """A line of executions.jsonl that is not a JSON object (e.g. torn by a crash)."""
+
+
+class RecordError(InvalidInputError):
+    """A record that breaks the §3 schema; the message names the field."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO-8601 UTC with a ``Z`` suffix, to the second."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Read an ISO-8601 timestamp; naive values are taken as UTC."""
+    moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def validate_record(record: Mapping[str, Any]) -> None:
+    """Raise :class:`RecordError` naming the first field that breaks §3."""
+    if not isinstance(record, Mapping):
+        raise RecordError("record: must be a JSON object with at least a 'success' field")
+    if "success" not in record:
+        raise RecordError("success: required; pass --success or --failure, or a JSON bool")
+    if not isinstance(record["success"], bool):
+        raise RecordError(f"success: must be true or false, got {record['success']!r}")
+    _check_optional_number(record, "execution_time_s", minimum=0.0)
+    _check_optional_number(record, "quality_score", minimum=0.0, maximum=1.0)
+    for key in (
+        "session_id",
+        "helix_session_uid",
+        "idempotency_key",
+        "project",
+        "domain",
+        "agent",
+        "record_id",
+        "agent_version",
+    ):
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            raise RecordError(f"{key}: must be a string, got {value!r}")
+    if record.get("timestamp") is not None:
+        _check_timestamp(record["timestamp"])
+    _check_primary_metric(record.get("primary_metric"))
+    _check_numbers_mapping(record, "cost", COST_KEYS)
+    _check_numbers_mapping(record, "collaboration", COLLABORATION_KEYS)
+    metadata = record.get("metadata")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise RecordError("metadata: must be a JSON object")
+
+
+def complete_record(
+    record: Mapping[str, Any],
+    *,
+    agent: str,
+    agent_version: str | None,
+    project: str,
+    domain: str | None,
+    environ: Mapping[str, str],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Validate *record* and add the automatic fields; return a new dict, keys sorted."""
+    validate_record(record)
+    full = dict(record)
+    full["agent"] = agent
+    given = full.get("timestamp")
+    full["timestamp"] = format_timestamp(parse_timestamp(given) if given else (now or utc_now()))
+    full.setdefault("record_id", uuid.uuid4().hex)
+    full.setdefault("agent_version", agent_version)
+    full.setdefault("project", project)
+    if domain is not None:
+        full.setdefault("domain", domain)
+    helix = environ.get(HELIX_ENV)
+    if helix and not full.get("helix_session_uid"):
+        full["helix_session_uid"] = helix
+    return dict(sorted(full.items()))
+
+
+def _check_optional_number(
+    record: Mapping[str, Any], key: str, *, minimum: float, maximum: float | None = None
+) -> None:
+    if record.get(key) is None:
+        return
+    value = record[key]
+    if not _is_number(value):
+        raise RecordError(f"{key}: must be a number, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum:g} and {maximum:g}" if maximum is not None else f">= {minimum:g}"
+        raise RecordError(f"{key}: must be {bound}, got {value!r}")
+
+
+def _check_timestamp(value: Any) -> None:
+    if not isinstance(value, str):
+        raise RecordError(f"timestamp: must be an ISO-8601 string, got {value!r}")
+    try:
+        parse_timestamp(value)
+    except ValueError:
+        raise RecordError(
+            f"timestamp: {value!r} is not ISO-8601; use e.g. 2026-01-31T12:00:00Z"
+        ) from None
+
+
+def _check_primary_metric(value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise RecordError("primary_metric: must be an object {name, value, target}")
+    if not isinstance(value.get("name"), str) or not value.get("name"):
+        raise RecordError("primary_metric.name: must be a non-empty string")
+    for part in ("value", "target"):
+        if value.get(part) is not None and not _is_number(value[part]):
+            raise RecordError(f"primary_metric.{part}: must be a number, got {value[part]!r}")
+    if value.get("value") is None:
+        raise RecordError("primary_metric.value: required")
+
+
+def _check_numbers_mapping(record: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> None:
+    value = record.get(key)
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise RecordError(f"{key}: must be an object with {', '.join(allowed)}")
+    for part, number in value.items():
+        if part not in allowed:
+            raise RecordError(f"{key}.{part}: unknown field; use {', '.join(allowed)}")
+        if number is None:
+            continue
+        if not _is_number(number) or number < 0:
+            raise RecordError(f"{key}.{part}: must be a number >= 0, got {number!r}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

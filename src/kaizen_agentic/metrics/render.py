@@ -1,0 +1,50 @@
+"""Plain-text renderings of metrics results shared by show, brief and prepare."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def performance_summary_markdown(summary: dict[str, Any] | None) -> str:
+    """``## Performance Summary`` with the headline numbers and one line per window."""
+    if not summary or not summary.get("execution_count"):
+        return ""
+    lines = [
+        "## Performance Summary",
+        "",
+        f"- Executions: {summary['execution_count']}",
+        f"- Success rate: {_pct(summary.get('success_rate'))}",
+        f"- Average quality: {_num(summary.get('avg_quality_score'))}",
+        f"- Average execution time: {_num(summary.get('avg_execution_time_s'), 's')}",
+        f"- Last execution: {summary.get('last_execution') or '-'}",
+        f"- Trend: success {summary['trend']['success_rate']}, "
+        f"quality {summary['trend']['quality_score']}",
+    ]
+    windows = summary.get("windows") or {}
+    if windows:
+        lines += ["", "| window | n | success | quality | trend |", "|---|---|---|---|---|"]
+        for label, w in windows.items():
+            trend = (w.get("trend") or {}).get("verdict", w.get("status"))
+            lines.append(
+                f"| {label} | {w['n']} | {_pct(w.get('success_rate'))} | "
+                f"{_num(w.get('avg_quality_score'))} | {trend} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """One bar per value in 0-1."""
+    return "".join(
+        SPARK_BARS[min(int(max(v, 0.0) * len(SPARK_BARS)), len(SPARK_BARS) - 1)] for v in values
+    )
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _num(value: Any, unit: str = "") -> str:
+    return "-" if value is None else f"{value:.3g}{unit}"

@@ -1,0 +1,213 @@
+"""The per-agent metrics store: ``.kaizen/metrics/<agent>/`` (SPEC §1, §3).
+
+``executions.jsonl`` is append-only and the source of truth. Appends take an
+inter-process lock and cost the same whatever the history size; the helper
+files beside it (``.keys.sqlite`` for idempotency, ``.cache/`` for analytics)
+are rebuilt whenever they are missing or stale and are never needed to read
+the data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
+from kaizen_agentic.metrics.records import MalformedLineWarning
+from kaizen_agentic.names import is_valid_name, validate_name
+
+METRICS_RELATIVE = Path(".kaizen") / "metrics"
+SUMMARY_KEYS = (
+    "agent",
+    "execution_count",
+    "success_rate",
+    "avg_quality_score",
+    "avg_execution_time_s",
+    "last_execution",
+    "trend",
+    "windows",
+)
+
+
+class MetricsStore:
+    """Records of one agent in one project."""
+
+    def __init__(self, project_root: Path, agent_name: str, retention_days: int = 180) -> None:
+        self.project_root = Path(project_root)
+        self.agent_name = validate_name(agent_name)
+        self.retention_days = retention_days
+        self.directory = self.project_root / METRICS_RELATIVE / agent_name
+        self.executions_path = self.directory / "executions.jsonl"
+        self.summary_path = self.directory / "summary.json"
+        self.lock_path = self.directory / ".lock"
+        self.index_path = self.directory / ".keys.sqlite"
+        self.cache_dir = self.directory / ".cache"
+
+    @staticmethod
+    def list_agents(root: Path) -> list[str]:
+        """Agents with a metrics folder under *root*, sorted."""
+        base = Path(root) / METRICS_RELATIVE
+        if not base.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in base.iterdir()
+            if p.is_dir() and is_valid_name(p.name) and p.name != "optimizer"
+        )
+
+    def scaffold(self) -> Path:
+        """Create the agent's metrics folder and an empty executions file."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.executions_path.touch(exist_ok=True)
+        return self.directory
+
+    def append(self, record: Mapping[str, Any], idempotency_key: str | None = None) -> bool:
+        """Append *record*; False when its idempotency key was already written.
+
+        The record should be complete (see ``complete_record``); it is written
+        as one compact JSON line with sorted keys.
+        """
+        data = self._completed(record)
+        key = idempotency_key or data.get("idempotency_key")
+        if key is not None:
+            data["idempotency_key"] = key
+        line = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(self.lock_path):
+            if key is None:
+                append_line(self.executions_path, line)
+                return True
+            from kaizen_agentic.metrics._index import KeyIndex
+
+            index = KeyIndex(self.index_path, self.executions_path)
+            try:
+                if index.contains(key):
+                    return False
+                append_line(self.executions_path, line)
+                index.add(key)
+            finally:
+                index.close()
+        return True
+
+    def _completed(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate *record*; fill the automatic fields a library caller may have left out."""
+        from kaizen_agentic.metrics.records import complete_record, validate_record
+
+        validate_record(record)
+        if all(k in record for k in ("timestamp", "record_id", "agent")):
+            return dict(record)
+        from kaizen_agentic.agents import AgentRegistry
+
+        return complete_record(
+            record,
+            agent=self.agent_name,
+            project=self.project_root.resolve().name,
+            domain=None,
+            agent_version=AgentRegistry(self.project_root).agent_version(self.agent_name),
+            environ=os.environ,
+        )
+
+    def tail(self, count: int) -> list[dict[str, Any]]:
+        """The last *count* valid records, newest last, reading only the file's end."""
+        try:
+            handle = self.executions_path.open("rb")
+        except FileNotFoundError:
+            return []
+        with handle:
+            end = handle.seek(0, os.SEEK_END)
+            block, data = 64 * 1024, b""
+            position = end
+            while position > 0 and data.count(b"\n") <= count:
+                position = max(0, position - block)
+                handle.seek(position)
+                data = handle.read(end - position)
+        records = []
+        for raw in data.split(b"\n")[-(count + 1) :]:
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records[-count:]
+
+    def iter_executions(self) -> Iterator[dict[str, Any]]:
+        """Yield each valid record in file order; warn once per malformed line."""
+        try:
+            handle = self.executions_path.open("rb")
+        except FileNotFoundError:
+            return
+        with handle:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    record = json.loads(raw)
+                except ValueError:
+                    record = None
+                if not isinstance(record, dict):
+                    warnings.warn(
+                        f"{self.executions_path}:{number}: skipped a malformed line",
+                        MalformedLineWarning,
+                        stacklevel=2,
+                    )
+                    continue
+                yield record
+
+    def read_executions(self) -> list[dict[str, Any]]:
+        """Every valid record, in file order."""
+        return list(self.iter_executions())
+
+    def summarise(self, now: datetime | None = None) -> dict[str, Any]:
+        """The summary.json document: seed-compatible keys plus ``windows``."""
+        from kaizen_agentic.metrics.analytics import summarise_store
+
+        return summarise_store(self, now=now)
+
+    def write_summary(self, now: datetime | None = None) -> dict[str, Any]:
+        """Regenerate summary.json atomically and return it."""
+        summary = self.summarise(now=now)
+        atomic_write_text(self.summary_path, json.dumps(summary, indent=2) + "\n")
+        return summary
+
+    def read_summary(self) -> dict[str, Any] | None:
+        """The last written summary, or None when there is none (or it is unreadable)."""
+        try:
+            data = json.loads(self.summary_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def prune(self, now: datetime | None = None) -> int:
+        """Drop records older than the retention period; return how many went.
+
+        The file is rewritten atomically under the lock, so concurrent appends
+        are neither lost nor duplicated. Malformed lines are dropped too.
+        """
+        from kaizen_agentic.metrics.records import format_timestamp
+
+        cutoff = format_timestamp(
+            (now or datetime.now(timezone.utc)) - timedelta(days=self.retention_days)
+        )
+        if not self.executions_path.exists():
+            return 0
+        with exclusive_lock(self.lock_path):
+            kept: list[str] = []
+            removed = 0
+            for record in self.iter_executions():
+                if str(record.get("timestamp", "")) < cutoff:
+                    removed += 1
+                else:
+                    kept.append(
+                        json.dumps(
+                            record, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+                        )
+                    )
+            if removed:
+                atomic_write_text(self.executions_path, "".join(f"{line}\n" for line in kept))
+        return removed
