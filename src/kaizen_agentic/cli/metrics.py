@@ -1,0 +1,408 @@
+"""``kaizen-agentic metrics …``: record, show, list, export, prune, query, correlate (§3)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kaizen_agentic.cli._output import emit, json_option, style, table, target_option
+from kaizen_agentic.cli._params import check_agent_name
+from kaizen_agentic.errors import InvalidInputError
+
+
+@click.group("metrics")
+def metrics_group() -> None:
+    """Record agent executions and analyse them.
+
+    Example:
+
+    \b
+        kaizen-agentic metrics record coach --success --time 42 --quality 0.9
+        kaizen-agentic metrics show coach
+    """
+
+
+@metrics_group.command("record")
+@click.argument("agent", callback=check_agent_name)
+@click.option("--success/--failure", default=None, help="Outcome of the run.")
+@click.option("--time", "time_s", type=float, help="Execution time in seconds.")
+@click.option("--quality", type=float, help="Self-assessed quality, 0.0-1.0.")
+@click.option("--session", "session_id", help="Session identifier.")
+@click.option(
+    "--key", "idempotency_key", help="Idempotency key: a second record with it is not written."
+)
+@click.option(
+    "--json", "from_stdin", is_flag=True, help="Read the record as a JSON object on stdin."
+)
+@target_option
+def record_command(
+    agent: str,
+    success: bool | None,
+    time_s: float | None,
+    quality: float | None,
+    session_id: str | None,
+    idempotency_key: str | None,
+    from_stdin: bool,
+    target: Path,
+) -> None:
+    """Append one execution record for AGENT to .kaizen/metrics/AGENT/executions.jsonl.
+
+    Flags override fields of a --json record. An invalid record is refused
+    (exit 2) and nothing is written.
+
+    Example:
+
+    \b
+        kaizen-agentic metrics record tdd-workflow --success --time 310 --quality 0.85
+        echo '{"success": false, "cost": {"usd": 0.1}}' | kaizen-agentic metrics record coach --json
+    """
+    from kaizen_agentic.metrics.service import record_execution
+
+    record = _stdin_record() if from_stdin else {}
+    flags = {
+        "success": success,
+        "execution_time_s": time_s,
+        "quality_score": quality,
+        "session_id": session_id,
+    }
+    record.update({k: v for k, v in flags.items() if v is not None})
+    written, full = record_execution(target, agent, record, idempotency_key=idempotency_key)
+    if written:
+        outcome = "success" if full["success"] else "failure"
+        click.echo(f"Recorded {agent} execution {full['record_id']} ({outcome})")
+    else:
+        click.echo(
+            f"Skipped: idempotency key {full['idempotency_key']!r} is already recorded for {agent}"
+        )
+
+
+def _stdin_record() -> dict[str, Any]:
+    text = sys.stdin.read()
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"stdin: not valid JSON ({exc.msg} at line {exc.lineno}); "
+            'pipe one JSON object such as {"success": true}'
+        ) from None
+    if not isinstance(record, dict):
+        raise InvalidInputError('stdin: must be one JSON object such as {"success": true}')
+    return record
+
+
+@metrics_group.command("show")
+@click.argument("agent", callback=check_agent_name)
+@click.option("--window", type=click.Choice(["7d", "30d", "90d"]), help="Only this window.")
+@click.option(
+    "--last",
+    "last_count",
+    type=click.IntRange(0, 100),
+    default=5,
+    show_default=True,
+    help="How many recent executions to list.",
+)
+@target_option
+@json_option
+def show_command(
+    agent: str, window: str | None, last_count: int, target: Path, as_json: bool
+) -> None:
+    """Summary, windows with trends, recent quality and the last executions of AGENT.
+
+    Also rewrites summary.json. Windows under 5 records say insufficient_data.
+
+    Example:
+
+    \b
+        kaizen-agentic metrics show coach --window 30d
+    """
+    from kaizen_agentic.metrics.service import show_metrics
+
+    report = show_metrics(target, agent, window=window, last=last_count)
+
+    def human() -> None:
+        _print_show(report)
+
+    emit(report, as_json=as_json, human=human)
+
+
+def _print_show(report: dict[str, Any]) -> None:
+    from kaizen_agentic.metrics.render import sparkline
+
+    summary = report["summary"]
+    click.echo(style(f"Agent: {summary['agent']}", bold=True))
+    if not summary["execution_count"]:
+        click.echo(
+            "No executions recorded yet. Record one with: kaizen-agentic metrics record "
+            f"{summary['agent']} --success"
+        )
+        return
+    pct = "-" if summary["success_rate"] is None else f"{summary['success_rate'] * 100:.1f}%"
+    click.echo(
+        f"Executions: {summary['execution_count']}   Success rate: {pct}   "
+        f"Avg quality: {_fmt(summary['avg_quality_score'])}   "
+        f"Avg time: {_fmt(summary['avg_execution_time_s'])}s"
+    )
+    click.echo(
+        f"Last execution: {summary['last_execution']}   Trend: success "
+        f"{summary['trend']['success_rate']}, quality {summary['trend']['quality_score']}"
+    )
+    rows = []
+    for w in report["windows"]:
+        trend = w["trend"] or {}
+        rows.append(
+            [
+                w["window"],
+                w["n"],
+                _pct(w["success_rate"]),
+                _fmt(w["avg_quality_score"]),
+                _fmt(w["avg_cost_usd"]),
+                _fmt(w["avg_completion_time_s"]),
+                _fmt(w["collaboration_score"]),
+                trend.get("verdict", w["status"]),
+                _fmt(trend.get("p_value")),
+            ]
+        )
+    click.echo("")
+    click.echo(
+        table(
+            ["WINDOW", "N", "SUCCESS", "QUALITY", "COST$", "TIME_S", "COLLAB", "TREND", "P"], rows
+        )
+    )
+    if report["recent_quality"]:
+        click.echo(f"\nRecent quality: {sparkline(report['recent_quality'])}")
+    if report["last_executions"]:
+        click.echo("")
+        click.echo(
+            table(
+                ["TIMESTAMP", "OK", "QUALITY", "TIME_S", "VERSION"],
+                [
+                    [
+                        r.get("timestamp"),
+                        "yes" if r.get("success") else "no",
+                        _fmt(r.get("quality_score")),
+                        _fmt(r.get("execution_time_s")),
+                        r.get("agent_version"),
+                    ]
+                    for r in report["last_executions"]
+                ],
+            )
+        )
+
+
+@metrics_group.command("list")
+@target_option
+@json_option
+def list_command(target: Path, as_json: bool) -> None:
+    """Agents with recorded metrics in the project, with counts and success rates.
+
+    Example:
+
+    \b
+        kaizen-agentic metrics list --json
+    """
+    from kaizen_agentic.metrics.service import list_metrics
+
+    rows = list_metrics(target)
+
+    def human() -> None:
+        if not rows:
+            click.echo("No metrics recorded yet.")
+            return
+        click.echo(
+            table(
+                ["AGENT", "EXECUTIONS", "SUCCESS", "LAST"],
+                [
+                    [r["agent"], r["execution_count"], _pct(r["success_rate"]), r["last_execution"]]
+                    for r in rows
+                ],
+            )
+        )
+
+    emit(rows, as_json=as_json, human=human)
+
+
+@metrics_group.command("export")
+@click.argument("agent", callback=check_agent_name)
+@click.option("--since", help="ISO-8601 time or relative span (7d, 12h).")
+@click.option("--until", help="ISO-8601 time or relative span.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@target_option
+def export_command(
+    agent: str, since: str | None, until: str | None, fmt: str, target: Path
+) -> None:
+    """Write AGENT's records to stdout as JSON lines or CSV.
+
+    Example:
+
+    \b
+        kaizen-agentic metrics export coach --since 30d --format csv > coach.csv
+    """
+    from kaizen_agentic.metrics.query import records_to_csv
+    from kaizen_agentic.metrics.service import build_filter, filtered_records
+
+    record_filter = build_filter(agent=agent, since=since, until=until)
+    records = filtered_records([target], record_filter)
+    out = sys.stdout
+    if fmt == "csv":
+        for chunk in records_to_csv(records):
+            out.write(chunk)
+    else:
+        for record in records:
+            out.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+@metrics_group.command("prune")
+@click.argument("agent", required=False, callback=check_agent_name)
+@target_option
+@json_option
+def prune_command(agent: str | None, target: Path, as_json: bool) -> None:
+    """Drop records older than retention_days (config; default 180) for one or all agents.
+
+    Example:
+
+    \b
+        kaizen-agentic metrics prune
+    """
+    from kaizen_agentic.metrics.service import prune_metrics
+
+    pruned, days = prune_metrics(target, agent)
+
+    def human() -> None:
+        for name, count in pruned.items():
+            click.echo(f"Pruned {count} records from {name} (older than {days} days)")
+        if not pruned:
+            click.echo("No metrics to prune.")
+
+    emit({"retention_days": days, "pruned": pruned}, as_json=as_json, human=human)
+
+
+@metrics_group.command("query")
+@click.option("--agent", callback=check_agent_name)
+@click.option("--project", help="Project name (default of a record: its repo folder name).")
+@click.option("--domain", help="Domain (the department) from the repos' config.")
+@click.option("--since", help="ISO-8601 time or relative span (7d, 12h).")
+@click.option("--until", help="ISO-8601 time or relative span.")
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A repo to include; repeat for several (default: --target).",
+)
+@target_option
+@json_option
+def query_command(
+    agent: str | None,
+    project: str | None,
+    domain: str | None,
+    since: str | None,
+    until: str | None,
+    roots: tuple[Path, ...],
+    target: Path,
+    as_json: bool,
+) -> None:
+    """Aggregate records per project and agent across one repo or many.
+
+    Example:
+
+    \b
+        kaizen-agentic metrics query --root ../api --root ../web --domain payments --since 30d
+    """
+    from kaizen_agentic.metrics.query import aggregate
+    from kaizen_agentic.metrics.service import build_filter, filtered_records
+
+    record_filter = build_filter(
+        agent=agent, project=project, domain=domain, since=since, until=until
+    )
+    rows = aggregate(filtered_records(list(roots) or [target], record_filter))
+
+    def human() -> None:
+        if not rows:
+            click.echo("No records match.")
+            return
+        click.echo(
+            table(
+                ["PROJECT", "AGENT", "DOMAIN", "N", "SUCCESS", "QUALITY", "TIME_S", "COST$"],
+                [
+                    [
+                        r["project"],
+                        r["agent"],
+                        r["domain"],
+                        r["n"],
+                        _pct(r["success_rate"]),
+                        _fmt(r["avg_quality_score"]),
+                        _fmt(r["avg_execution_time_s"]),
+                        _fmt(r["avg_cost_usd"]),
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+
+    emit(rows, as_json=as_json, human=human)
+
+
+@metrics_group.command("correlate")
+@click.argument("helix_uid")
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A repo to include; repeat for several (default: --target).",
+)
+@target_option
+@json_option
+def correlate_command(helix_uid: str, roots: tuple[Path, ...], target: Path, as_json: bool) -> None:
+    """Every record of one Helix session (HELIX_SESSION_UID) across agents, oldest first.
+
+    Example:
+
+    \b
+        kaizen-agentic metrics correlate 7f3c2a --root ../api --root ../web
+    """
+    from kaizen_agentic.metrics.service import build_filter, filtered_records
+
+    records = sorted(
+        filtered_records(list(roots) or [target], build_filter(helix_session_uid=helix_uid)),
+        key=lambda r: str(r.get("timestamp")),
+    )
+
+    def human() -> None:
+        if not records:
+            click.echo(f"No records carry helix_session_uid {helix_uid!r}.")
+            return
+        click.echo(
+            table(
+                ["TIMESTAMP", "PROJECT", "AGENT", "OK", "QUALITY", "TIME_S"],
+                [
+                    [
+                        r.get("timestamp"),
+                        r.get("project"),
+                        r.get("agent"),
+                        "yes" if r.get("success") else "no",
+                        _fmt(r.get("quality_score")),
+                        _fmt(r.get("execution_time_s")),
+                    ]
+                    for r in records
+                ],
+            )
+        )
+
+    emit(records, as_json=as_json, human=human)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
