@@ -7,6 +7,7 @@ keeps ``kaizen-agentic --version`` close to the cost of importing click.
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
 
 import click
@@ -21,6 +22,9 @@ COMMANDS: dict[str, str] = {
     "install": "kaizen_agentic.cli.agents:install_command",
     "uninstall": "kaizen_agentic.cli.agents:uninstall_command",
     "validate": "kaizen_agentic.cli.agents:validate_command",
+    "metrics": "kaizen_agentic.cli.metrics:metrics_group",
+    "config": "kaizen_agentic.cli.config:config_group",
+    "schedule": "kaizen_agentic.cli.schedule:schedule_group",
     "demo": "kaizen_agentic.cli.demo:demo_command",
 }
 
@@ -53,6 +57,7 @@ class KaizenGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
+        warnings.showwarning = _show_warning
         try:
             return super().invoke(ctx)
         except KaizenError as error:
@@ -60,6 +65,18 @@ class KaizenGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             raise click.exceptions.Exit(130) from None
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Warnings (e.g. a skipped malformed line) as one plain line on stderr."""
+    click.echo(f"warning: {message}", err=True)
 
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -1,0 +1,684 @@
+"""The scheduling opt-in: ``.kaizen/schedule.yml``, its validation and next-run times (SPEC §6).
+
+A repo opts into scheduled runs with::
+
+    version: "1"
+    timezone: Europe/Berlin        # optional IANA name, default UTC
+    agents:
+      coach:        {cadence: weekly, cron: "0 9 * * 1", enabled: true}
+      tdd-workflow: {cadence: monthly, enabled: false}
+
+**Cadence defaults.** ``cron`` is an optional 5-field override
+(minute hour day month weekday). Without it the cadence decides::
+
+    daily    0 9 * * *      09:00 every day
+    weekly   0 9 * * 1      09:00 on Mondays
+    monthly  0 9 1 * *      09:00 on the 1st
+
+``enabled`` defaults to true. Only 5-field crons are accepted, because cron
+libraries disagree on what a sixth field means (croniter reads it as seconds,
+others as years); random and hashed values (``R``, ``H``) are refused because
+they do not give the same slot on every backend.
+
+**Reading.** :func:`load_schedule` refuses only a file that cannot be a schedule
+at all (missing, unreadable, over 256 KiB, malformed YAML, aliases, duplicate
+keys). Everything else — wrong types, unknown cadence, bad cron, unknown time
+zone or agent — is reported by :func:`validate_schedule` as a list of one-line
+problems of the form ``<dotted.path>: <what is wrong>; <the fix>``. Unknown
+keys are warnings (:attr:`Schedule.warnings`), never errors.
+:func:`check_schedule` does both and is what the CLI and the fleet use.
+
+**Time zones and DST.** Cron fields are wall-clock times in the schedule's
+time zone. Fire times are computed on naive local wall-clock times and then
+placed in the zone, which is what Temporal schedules do:
+
+- a wall time that does not exist (spring forward: 02:30 on 2026-03-29 in
+  Europe/Berlin) is **skipped** — that day has no 02:30 run;
+- a wall time that happens twice (fall back: 02:30 on 2026-10-25 in
+  Europe/Berlin) fires **once**, at the second occurrence (``fold=1``, the
+  offset after the change: 02:30+01:00).
+
+croniter is not used with aware datetimes on purpose: given an aware start it
+moves a skipped 02:30 to 03:00 and fires a repeated 02:30 twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from kaizen_agentic._yaml import MAX_YAML_BYTES, DuplicateKeyError, YamlError, load_yaml
+from kaizen_agentic.errors import InvalidNameError, KaizenError
+from kaizen_agentic.names import is_valid_name, validate_name
+
+SCHEDULE_VERSION = "1"
+DEFAULT_TIMEZONE = "UTC"
+CADENCES = ("daily", "weekly", "monthly")
+DEFAULT_CRON: dict[str, str] = {
+    "daily": "0 9 * * *",
+    "weekly": "0 9 * * 1",
+    "monthly": "0 9 1 * *",
+}
+CRON_FIELDS_HINT = "use 5 fields: minute hour day month weekday"
+
+_TOP_KEYS = ("version", "timezone", "agents")
+_ENTRY_KEYS = ("cadence", "cron", "enabled")
+# IANA keys are short relative paths of these characters; checking first keeps
+# odd strings ("..", absolute paths, NUL) away from the file system lookup.
+_ZONE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")
+_RANDOM_TOKEN = re.compile(r"(^|[^a-z])[hr]([^a-z]|$)")
+# A run of wall-clock slots that never exists (all inside DST gaps) this long
+# means the expression can never fire in this zone.
+_MAX_SKIPPED_SLOTS = 10_000
+
+
+class ScheduleError(KaizenError):
+    """A schedule file that cannot be read or used; ``problems`` lists each issue."""
+
+    def __init__(self, message: str, problems: Iterable[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems) if problems is not None else [message]
+
+
+class ScheduleNotFoundError(ScheduleError):
+    """The repo has no ``.kaizen/schedule.yml``."""
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """One agent's slot: ``cron`` is the effective expression (override or cadence default)."""
+
+    agent: str
+    cadence: str
+    cron: str
+    cron_override: str | None = None
+    enabled: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "cadence": self.cadence,
+            "cron": self.cron,
+            "cron_override": self.cron_override,
+            "enabled": self.enabled,
+        }
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A parsed schedule; run :func:`validate_schedule` before trusting it.
+
+    ``warnings`` name unknown keys. ``source`` is the mapping it was parsed
+    from (None when built in code): validation reads it, so wrong types that
+    the typed fields cannot hold are still reported.
+    """
+
+    version: str
+    timezone: str
+    agents: dict[str, ScheduleEntry]
+    warnings: tuple[str, ...] = ()
+    source: dict[Any, Any] | None = field(default=None, repr=False, compare=False)
+
+    def enabled_entries(self) -> list[ScheduleEntry]:
+        """Enabled entries in file order."""
+        return [entry for entry in self.agents.values() if entry.enabled]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The schedule's time zone; raises :class:`ScheduleError` when it does not resolve."""
+        return resolve_timezone(self.timezone)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "timezone": self.timezone,
+            "agents": {name: entry.to_dict() for name, entry in self.agents.items()},
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class ScheduleReport:
+    """The outcome of :func:`check_schedule`: the schedule (None when unreadable) and its issues."""
+
+    path: Path
+    schedule: Schedule | None
+    problems: list[str]
+    warnings: list[str]
+
+    @property
+    def valid(self) -> bool:
+        return self.schedule is not None and not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "valid": self.valid,
+            "problems": self.problems,
+            "warnings": self.warnings,
+        }
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def schedule_path(root: Path) -> Path:
+    """``<root>/.kaizen/schedule.yml``."""
+    return Path(root) / ".kaizen" / "schedule.yml"
+
+
+def default_schedule_yaml(timezone: str = DEFAULT_TIMEZONE) -> str:
+    """The file ``schedule init`` writes: coach and optimization weekly on Monday mornings.
+
+    Raises :class:`ScheduleError` when *timezone* is not an IANA name.
+    """
+    resolve_timezone(timezone)
+    # Quoted so a zone name can never be read as another YAML type.
+    return (
+        "# kaizen-agentic schedule. Check it with: kaizen-agentic schedule validate\n"
+        "# cadence: daily | weekly | monthly (defaults 0 9 * * * | 0 9 * * 1 | 0 9 1 * *)\n"
+        "# cron: optional override, 5 fields: minute hour day month weekday, in `timezone`\n"
+        f'version: "{SCHEDULE_VERSION}"\n'
+        f'timezone: "{timezone}"\n'
+        "agents:\n"
+        '  coach: {cadence: weekly, cron: "0 9 * * 1", enabled: true}\n'
+        '  optimization: {cadence: weekly, cron: "0 10 * * 1", enabled: true}\n'
+    )
+
+
+def load_schedule(path: Path) -> Schedule:
+    """Read and parse *path* without validating values (see :func:`validate_schedule`).
+
+    Raises :class:`ScheduleNotFoundError` when the file is missing and
+    :class:`ScheduleError` when it is unreadable, too large or not YAML, uses
+    aliases, repeats a key, or is not a mapping.
+    """
+    return parse_schedule_text(_read_text(Path(path)), source=Path(path).name)
+
+
+def parse_schedule_text(text: str, *, source: str = "schedule.yml") -> Schedule:
+    """:func:`load_schedule` for text already in memory."""
+    try:
+        # Text decoded from a file is always encodable; text built in memory
+        # may hold lone surrogates, which the YAML reader cannot take.
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ScheduleError(
+            f"{source}: not valid Unicode text (character {exc.start}); save the file as UTF-8"
+        ) from None
+    try:
+        data = load_yaml(text, source=source)
+    except DuplicateKeyError as exc:
+        raise ScheduleError(_duplicate_problem(text, exc)) from None
+    except YamlError as exc:
+        raise ScheduleError(exc.message) from None
+    return parse_schedule(data)
+
+
+def check_schedule(path: Path, known_agents: Iterable[str] | None = None) -> ScheduleReport:
+    """Load and validate *path*: every problem as one line, never an exception for bad content.
+
+    Raises :class:`ScheduleNotFoundError` when there is no file, which callers
+    usually treat differently from an invalid one.
+    """
+    path = Path(path)
+    return check_schedule_text(_read_text(path), known_agents, path=path)
+
+
+def check_schedule_text(
+    text: str, known_agents: Iterable[str] | None = None, *, path: Path | None = None
+) -> ScheduleReport:
+    """:func:`check_schedule` for text already in memory."""
+    where = path if path is not None else Path("schedule.yml")
+    try:
+        schedule = parse_schedule_text(text, source=where.name)
+    except ScheduleError as exc:
+        return ScheduleReport(where, None, exc.problems, [])
+    problems = validate_schedule(schedule, known_agents)
+    return ScheduleReport(where, schedule, problems, list(schedule.warnings))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            # Read one byte past the cap so an oversized file is refused unread.
+            data = handle.read(MAX_YAML_BYTES + 1)
+    except FileNotFoundError:
+        raise ScheduleNotFoundError(
+            f"no schedule at {path}; run: kaizen-agentic schedule init"
+        ) from None
+    except OSError as exc:
+        raise ScheduleError(
+            f"{path}: cannot read the schedule ({exc.strerror or exc}); fix it"
+        ) from None
+    if len(data) > MAX_YAML_BYTES:
+        raise ScheduleError(
+            f"{path.name}: file is over the {MAX_YAML_BYTES}-byte limit; shorten it"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScheduleError(
+            f"{path.name}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
+
+
+def _duplicate_problem(text: str, error: DuplicateKeyError) -> str:
+    if _is_agent_key(text, error.key, error.line):
+        shown = error.key if is_valid_name(error.key) else repr(error.key)
+        return (
+            f"duplicate agent entry: {shown} (line {error.line}); "
+            f"keep one {shown}: entry under agents"
+        )
+    return f"duplicate key {error.key!r} (line {error.line}); keep only one"
+
+
+def _is_agent_key(text: str, key: str, line: int) -> bool:
+    """Whether the duplicate *key* at *line* is a key of the top-level ``agents`` mapping."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        # Composing builds nodes only: no constructors, so no duplicate check
+        # and (aliases being shared nodes) no blow-up.
+        root = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError:
+        return False
+    if not isinstance(root, yaml.MappingNode):
+        return False
+    for key_node, value_node in root.value:
+        if key_node.value == "agents" and isinstance(value_node, yaml.MappingNode):
+            return any(
+                isinstance(k, yaml.ScalarNode) and k.value == key and k.start_mark.line + 1 == line
+                for k, _ in value_node.value
+            )
+    return False
+
+
+# --- parsing and validation -------------------------------------------------------------------
+
+
+def parse_schedule(data: Any) -> Schedule:
+    """Turn a loaded YAML document into a :class:`Schedule` without judging its values.
+
+    Wrong types become placeholders (and problems for :func:`validate_schedule`);
+    only a document that is not a mapping raises :class:`ScheduleError`.
+    """
+    if not isinstance(data, dict):
+        shown = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ScheduleError(
+            f"the schedule is {shown}, not a mapping of version, timezone and agents; "
+            "run: kaizen-agentic schedule init --force"
+        )
+    return _Examination(data, None).schedule
+
+
+def validate_schedule(schedule: Schedule, known_agents: Iterable[str] | None = None) -> list[str]:
+    """Every problem with *schedule* in file order, one actionable line each; empty when usable.
+
+    With *known_agents*, agent names outside it are problems too.
+    """
+    data = schedule.source if schedule.source is not None else _as_document(schedule)
+    known = set(known_agents) if known_agents is not None else None
+    return _Examination(data, known).problems
+
+
+def _as_document(schedule: Schedule) -> dict[str, Any]:
+    """A schedule built in code, as the mapping a file would have held."""
+    return {
+        "version": schedule.version,
+        "timezone": schedule.timezone,
+        "agents": {
+            name: {"cadence": e.cadence, "cron": e.cron, "enabled": e.enabled}
+            for name, e in schedule.agents.items()
+        },
+    }
+
+
+class _Examination:
+    """One pass over a schedule mapping: the typed schedule plus problems and warnings in order.
+
+    Each field is checked once (type, then value), so no field is reported
+    twice and problems come out in the order of the file.
+    """
+
+    def __init__(self, data: dict[Any, Any], known: set[str] | None) -> None:
+        self.known = known
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+        for key in data:
+            if key not in _TOP_KEYS:
+                self.warnings.append(
+                    f"unknown key {_brief(key)} ignored; "
+                    "top-level keys are version, timezone and agents"
+                )
+        version = self._version(data.get("version"))
+        zone = self._timezone(data.get("timezone"))
+        agents = self._agents(data.get("agents"))
+        self.schedule = Schedule(version, zone, agents, tuple(self.warnings), source=data)
+
+    def report(self, path: str, message: str | None) -> None:
+        if message is not None:
+            self.problems.append(f"{path}: {message}")
+
+    def _version(self, value: Any) -> str:
+        if value is None:
+            self.report(
+                "version", f'missing; add version: "{SCHEDULE_VERSION}" at the top of the file'
+            )
+            return ""
+        if isinstance(value, str):
+            if value != SCHEDULE_VERSION:
+                self.report("version", f'{_brief(value)} is not supported; use version: "1"')
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.report(
+                "version", f'{value!r} is a number; quote it: version: "{SCHEDULE_VERSION}"'
+            )
+        else:
+            self.report("version", f'{_brief(value)} must be the string "{SCHEDULE_VERSION}"')
+        return str(value)
+
+    def _timezone(self, value: Any) -> str:
+        if value is None:
+            return DEFAULT_TIMEZONE
+        if not isinstance(value, str):
+            self.report(
+                "timezone",
+                f"{_brief(value)} is not a time zone name; use one such as UTC or Europe/Berlin",
+            )
+            return DEFAULT_TIMEZONE
+        self.report("timezone", timezone_problem(value))
+        return value
+
+    def _agents(self, value: Any) -> dict[str, ScheduleEntry]:
+        agents: dict[str, ScheduleEntry] = {}
+        if value is None:
+            self.report(
+                "agents", "missing; add at least one agent, e.g. agents: {coach: {cadence: weekly}}"
+            )
+        elif not isinstance(value, dict):
+            self.report(
+                "agents",
+                f"{_brief(value)} is not a mapping; map agent names to settings, "
+                "e.g. agents: {coach: {cadence: weekly}}",
+            )
+        elif not value:
+            self.report(
+                "agents", "no agents listed; add at least one, e.g. coach: {cadence: weekly}"
+            )
+        else:
+            for name, settings in value.items():
+                entry = self._entry(name, settings)
+                if entry is not None:
+                    agents[entry.agent] = entry
+        return agents
+
+    def _entry(self, name: Any, settings: Any) -> ScheduleEntry | None:
+        if not isinstance(name, str):
+            self.report(
+                f"agents.{_brief(name)}",
+                f"agent names must be text, not {type(name).__name__}; use a name such as coach",
+            )
+            return None
+        path = _agent_path(name)
+        if not is_valid_name(name):
+            self.report(path, _name_problem(name))
+        elif self.known is not None and name not in self.known:
+            self.report(
+                path, f"unknown agent {name!r}; install or create it, or see: kaizen-agentic list"
+            )
+        if settings is None:
+            self.report(
+                path, "empty entry; give it settings, e.g. {cadence: weekly, enabled: true}"
+            )
+            return None
+        if not isinstance(settings, dict):
+            self.report(
+                path,
+                f"{_brief(settings)} is not a mapping; write settings such as "
+                "{cadence: weekly, enabled: true}",
+            )
+            return None
+        for key in settings:
+            if key not in _ENTRY_KEYS:
+                self.warnings.append(
+                    f"{path}: unknown key {_brief(key)} ignored; use cadence, cron and enabled"
+                )
+        cadence = self._cadence(path, settings.get("cadence"))
+        override = self._cron(path, settings.get("cron"))
+        enabled = settings.get("enabled", True)
+        if not isinstance(enabled, bool):
+            self.report(
+                f"{path}.enabled",
+                f"{_brief(enabled)} is not true or false; write enabled: true or enabled: false",
+            )
+            enabled = False
+        effective = override if override is not None else DEFAULT_CRON.get(cadence, "")
+        return ScheduleEntry(name, cadence, effective, override, enabled)
+
+    def _cadence(self, path: str, value: Any) -> str:
+        if value is None:
+            self.report(f"{path}.cadence", "missing; add cadence: daily, weekly or monthly")
+            return ""
+        if not isinstance(value, str) or value not in CADENCES:
+            self.report(
+                f"{path}.cadence", f"{_brief(value)} is not a cadence; {_cadence_hint(value)}"
+            )
+        return value if isinstance(value, str) else ""
+
+    def _cron(self, path: str, value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.report(
+                f"{path}.cron",
+                f"{_brief(value)} is not a quoted cron string; "
+                f'{CRON_FIELDS_HINT}, e.g. "0 9 * * 1"',
+            )
+            return None
+        self.report(f"{path}.cron", cron_problem(value))
+        return value
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why *expression* is not a usable 5-field cron, or None when it is."""
+    shown = _brief(expression)
+    fields = expression.split()
+    if len(fields) != 5:
+        return f"{shown} has {len(fields)} fields; {CRON_FIELDS_HINT}"
+    if any(_RANDOM_TOKEN.search(f.lower()) for f in fields):
+        return f"{shown} uses random or hashed values (R, H); write fixed numbers instead"
+    from croniter import croniter
+
+    try:
+        # Any failure here is the library refusing user text, whatever its type.
+        iterator = croniter(expression, datetime(2000, 1, 1))
+    except Exception as exc:
+        return f"{shown} is not a valid cron expression: {_one_line(exc)}; {CRON_FIELDS_HINT}"
+    try:
+        iterator.get_next(datetime)
+    except Exception:
+        return f"{shown} never matches a date; check the day and month fields"
+    return None
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why *name* is not an IANA time zone known to ``zoneinfo``, or None when it is."""
+    try:
+        resolve_timezone(name)
+    except ScheduleError as exc:
+        return exc.message
+    return None
+
+
+def resolve_timezone(name: str) -> ZoneInfo:
+    """``ZoneInfo(name)``, raising :class:`ScheduleError` with the fix for anything else."""
+    if isinstance(name, str) and len(name) <= 64 and _ZONE_KEY.fullmatch(name):
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    raise ScheduleError(
+        f"{_brief(name)} is not a known IANA time zone; use a name such as UTC or Europe/Berlin"
+    )
+
+
+def _name_problem(name: str) -> str:
+    try:
+        validate_name(name)
+    except InvalidNameError as exc:
+        return exc.message
+    return ""  # pragma: no cover - only called for invalid names
+
+
+def _cadence_hint(value: Any) -> str:
+    hint = "use daily, weekly or monthly"
+    if isinstance(value, str) and value.strip().lower() == "hourly":
+        hint += ' (hourly runs go in cron, e.g. cron: "0 * * * *")'
+    return hint
+
+
+def _agent_path(name: str) -> str:
+    return f"agents.{name if is_valid_name(name) else repr(name)}"
+
+
+def _brief(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# --- fire times -------------------------------------------------------------------------------
+
+
+def next_run(entry: ScheduleEntry | str, after: datetime, tz: tzinfo | str) -> datetime:
+    """The first fire time strictly after *after*, in *tz* (see the module doc for DST).
+
+    *entry* is a :class:`ScheduleEntry` or a cron expression; *after* must be
+    timezone-aware. Raises :class:`ScheduleError` for an unusable cron or zone.
+    """
+    return next(_fire_times(_cron_of(entry), _zone(tz), after))
+
+
+def fire_times(
+    entry: ScheduleEntry | str,
+    tz: tzinfo | str,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int | None = None,
+) -> list[datetime]:
+    """Fire times *t* with ``start < t <= end``, oldest first, at most *limit* of them.
+
+    The half-open interval means "due since the last check (*start*) up to
+    now (*end*)": consecutive checks see each slot exactly once.
+    """
+    end_utc = _as_utc(end, "end")
+    found: list[datetime] = []
+    if limit is not None and limit <= 0:
+        return found
+    for instant in _fire_times(_cron_of(entry), _zone(tz), start):
+        if instant.astimezone(timezone.utc) > end_utc:
+            break
+        found.append(instant)
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def _fire_times(cron: str, zone: tzinfo, after: datetime) -> Iterator[datetime]:
+    problem = cron_problem(cron)
+    if problem is not None:
+        raise ScheduleError(f"cron {problem}")
+    from croniter import croniter
+
+    after_utc = _as_utc(after, "after")
+    # On a fall-back day wall-clock time runs backwards, so a slot whose wall
+    # time is earlier than after's can still be later in real time: start the
+    # naive walk early by as much as the clock will go back within a day.
+    offset_now = _offset(after_utc.astimezone(zone))
+    later = (
+        _offset((after_utc + timedelta(minutes=30 * k)).astimezone(zone)) for k in range(1, 49)
+    )
+    lookback = max(timedelta(0), offset_now - min(later))
+    wall_start = after_utc.astimezone(zone).replace(tzinfo=None) - lookback
+    iterator = croniter(cron, wall_start)
+    skipped = 0
+    while True:
+        try:
+            wall = iterator.get_next(datetime)
+        except Exception as exc:
+            raise ScheduleError(f"cron {cron!r} has no further dates: {_one_line(exc)}") from None
+        instant = _place(wall, zone)
+        if instant is None:
+            skipped += 1
+            if skipped > _MAX_SKIPPED_SLOTS:
+                raise ScheduleError(f"cron {cron!r} never falls on an existing time in {zone}")
+            continue
+        skipped = 0
+        if instant.astimezone(timezone.utc) > after_utc:
+            yield instant
+
+
+def _place(wall: datetime, zone: tzinfo) -> datetime | None:
+    """*wall* as an instant in *zone*: None in a DST gap, the second one when it repeats."""
+    earlier = wall.replace(tzinfo=zone, fold=0)
+    if earlier.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != wall:
+        return None  # the clock jumped over this wall time
+    later = wall.replace(tzinfo=zone, fold=1)
+    chosen = later if later.utcoffset() != earlier.utcoffset() else earlier
+    # Re-derive from UTC so the result carries the right fold for its offset.
+    return chosen.astimezone(timezone.utc).astimezone(zone)
+
+
+def _offset(moment: datetime) -> timedelta:
+    return moment.utcoffset() or timedelta(0)
+
+
+def _as_utc(moment: datetime, what: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be a timezone-aware datetime, got {moment.isoformat()}")
+    return moment.astimezone(timezone.utc)
+
+
+def _cron_of(entry: ScheduleEntry | str) -> str:
+    return entry if isinstance(entry, str) else entry.cron
+
+
+def _zone(tz: tzinfo | str) -> tzinfo:
+    return resolve_timezone(tz) if isinstance(tz, str) else tz
+
+
+__all__ = [
+    "CADENCES",
+    "DEFAULT_CRON",
+    "DEFAULT_TIMEZONE",
+    "SCHEDULE_VERSION",
+    "Schedule",
+    "ScheduleEntry",
+    "ScheduleError",
+    "ScheduleNotFoundError",
+    "ScheduleReport",
+    "check_schedule",
+    "check_schedule_text",
+    "cron_problem",
+    "default_schedule_yaml",
+    "fire_times",
+    "load_schedule",
+    "next_run",
+    "parse_schedule",
+    "parse_schedule_text",
+    "resolve_timezone",
+    "schedule_path",
+    "timezone_problem",
+    "validate_schedule",
+]
