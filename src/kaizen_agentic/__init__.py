@@ -18,6 +18,12 @@ _EXPORTS: dict[str, str] = {
     "AgentTemplate": "kaizen_agentic.agents",
     "parse_agent_text": "kaizen_agentic.agents",
     "validate_name": "kaizen_agentic.names",
+    "MetricsStore": "kaizen_agentic.metrics",
+    "performance_summary_markdown": "kaizen_agentic.metrics",
+    "OptimizationLoop": "kaizen_agentic.optimizer",
+    "OptimizerStore": "kaizen_agentic.optimizer",
+    "MIN_SAMPLES_FOR_RECOMMENDATIONS": "kaizen_agentic.optimizer",
+    "Recommendation": "kaizen_agentic.optimizer",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -406,3 +407,173 @@ def _fmt(value: Any) -> str:
 
 def _pct(value: Any) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
+
+
+@metrics_group.command("optimize")
+@click.argument("agent", required=False, callback=check_agent_name)
+@target_option
+@json_option
+def optimize_command(agent: str | None, target: Path, as_json: bool) -> None:
+    """Analyse the evidence and print recommendations for one agent or all.
+
+    Writes .kaizen/metrics/optimizer/analysis.json and appends to
+    recommendations.jsonl only when the inputs changed (re-running on the
+    same data adds nothing). Under 10 executions an agent gets
+    insufficient_data, never a recommendation.
+
+    Example:
+
+    \b
+        kaizen-agentic metrics optimize
+        kaizen-agentic metrics optimize tdd-workflow --json
+    """
+    from kaizen_agentic.optimizer import run_optimizer
+
+    run = run_optimizer(target, agent)
+
+    def human() -> None:
+        if not run.analyses:
+            click.echo("No metrics recorded yet; nothing to analyse.")
+        for analysis in run.analyses:
+            click.echo(style(f"{analysis.agent}: {analysis.message}", bold=True))
+            for rec in analysis.recommendations:
+                colour = {"high": "red", "medium": "yellow"}.get(rec.severity, "cyan")
+                click.echo(
+                    f"  [{style(rec.severity, fg=colour)}] {rec.rule} "
+                    f"({_evidence_line(rec.evidence)})"
+                )
+                click.echo(f"    {rec.action}")
+            if analysis.comparison:
+                click.echo(f"  compare: {analysis.comparison['summary']}")
+        state = (
+            f"appended {run.appended} recommendations"
+            if run.fingerprint_changed
+            else "inputs unchanged; history not appended"
+        )
+        click.echo(f"\nfingerprint {run.report.get('fingerprint', '')[:12]}: {state}")
+
+    emit(
+        {**run.report, "fingerprint_changed": run.fingerprint_changed, "appended": run.appended},
+        as_json=as_json,
+        human=human,
+    )
+
+
+def _evidence_line(evidence: Mapping[str, Any]) -> str:
+    shown = [
+        f"{k}={_fmt(v)}"
+        for k, v in evidence.items()
+        if not isinstance(v, (dict, list)) and v is not None
+    ]
+    return ", ".join(shown)
+
+
+@metrics_group.command("compare")
+@click.argument("agent", callback=check_agent_name)
+@click.option("--baseline", help="agent_version to compare against (default: the previous one).")
+@click.option("--candidate", help="agent_version to judge (default: the newest one).")
+@target_option
+@json_option
+def compare_command(
+    agent: str, baseline: str | None, candidate: str | None, target: Path, as_json: bool
+) -> None:
+    """Did a prompt edit help? Compare two versions of AGENT's prompt by their runs.
+
+    Success rate by Fisher's exact test, quality by Mann-Whitney U with
+    Cliff's delta; verdict improved, regressed, no_significant_difference or
+    insufficient_data (under 10 runs a side).
+
+    Example:
+
+    \b
+        kaizen-agentic metrics compare tdd-workflow
+        kaizen-agentic metrics compare tdd-workflow --baseline 3f2a9c1b7d0e --json
+    """
+    from kaizen_agentic.metrics.store import MetricsStore
+    from kaizen_agentic.optimizer.compare import compare_versions
+
+    records = MetricsStore(target, agent).read_executions()
+    result = compare_versions(records, baseline, candidate)
+
+    def human() -> None:
+        click.echo(result.summary)
+        if result.baseline and result.candidate:
+            rows = [
+                [
+                    side.version,
+                    side.runs,
+                    f"{side.success_rate * 100:.1f}%",
+                    side.quality_n,
+                    side.first_seen,
+                ]
+                for side in (result.baseline, result.candidate)
+            ]
+            click.echo("")
+            click.echo(table(["VERSION", "RUNS", "SUCCESS", "WITH_QUALITY", "FIRST_SEEN"], rows))
+
+    emit(result.to_dict(), as_json=as_json, human=human)
+
+
+@metrics_group.command("publish")
+@click.argument("agent", required=False, callback=check_agent_name)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to create the evidence package in.",
+)
+@click.option("--tar", is_flag=True, help="Write a .tar.gz instead of a folder.")
+@click.option(
+    "--verify",
+    "verify",
+    type=click.Path(exists=True, path_type=Path),
+    help="Re-check a package's checksums instead of publishing.",
+)
+@target_option
+@json_option
+def publish_command(
+    agent: str | None, out: Path | None, tar: bool, verify: Path | None, target: Path, as_json: bool
+) -> None:
+    """Build an evidence package (raw records, summaries, analysis, manifest with sha256).
+
+    With --verify, re-check every file of a package against its manifest and
+    exit 1 naming any file that differs.
+
+    Example:
+
+    \b
+        kaizen-agentic metrics publish --out artifacts/ --tar
+        kaizen-agentic metrics publish --verify artifacts/kaizen-evidence-api-20260101T000000Z
+    """
+    from kaizen_agentic.metrics.publish import publish_evidence, verify_package
+
+    if verify is not None:
+        problems = verify_package(verify)
+
+        def human_verify() -> None:
+            for problem in problems:
+                click.echo(problem)
+            click.echo(
+                f"{verify}: "
+                + (f"{len(problems)} problems" if problems else "every checksum matches")
+            )
+
+        emit(
+            {"package": str(verify), "valid": not problems, "problems": problems},
+            as_json=as_json,
+            human=human_verify,
+        )
+        if problems:
+            raise click.exceptions.Exit(1)
+        return
+    if out is None:
+        raise InvalidInputError("--out DIR is required to publish (or pass --verify PACKAGE)")
+    package = publish_evidence(target, out, agent, tar=tar)
+
+    def human() -> None:
+        files = package.manifest["files"]
+        click.echo(
+            f"Published {len(files)} files for {', '.join(package.manifest['agents'])} "
+            f"to {package.path}"
+        )
+
+    emit({"path": str(package.path), "manifest": package.manifest}, as_json=as_json, human=human)

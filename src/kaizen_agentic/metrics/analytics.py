@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
@@ -94,7 +95,10 @@ class TheilSenTrend:
             return TrendResult(INSUFFICIENT, n, basis=basis)
         from scipy.stats import theilslopes
 
-        slope, _, low, high = theilslopes(y, x, alpha=1 - self.alpha)
+        # constant series make scipy's interval a sqrt of a negative: NaN, not an alarm
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            slope, _, low, high = theilslopes(y, x, alpha=1 - self.alpha)
         p_value = mann_kendall_p(y[np.argsort(x, kind="stable")])
         change = float(slope) * float(np.ptp(x))
         verdict = STABLE
@@ -431,19 +435,17 @@ def summarise_columns(
     }
 
 
-def summarise_store(
+def analyse_store(
     store: MetricsStore,
     *,
-    now: datetime | None = None,
-    config: Config | None = None,
-    feedback: Feedback | None = None,
+    now: datetime,
+    config: Config,
     direction: str | None = None,
-) -> dict[str, Any]:
-    """Load (through the cache), analyse and summarise one agent's records."""
+    feedback: Feedback | None = None,
+) -> tuple[Columns, list[WindowResult]]:
+    """Load one agent's records (through the cache) and analyse its windows."""
     from kaizen_agentic.feedback import read_feedback_ratings
 
-    now = now or datetime.now(timezone.utc)
-    config = config or Config(defaults())
     columns = load_columns(store.executions_path, store.cache_dir)
     strategies = Strategies.from_config(config)
     memo = MemoTrend(strategies.trend, store.cache_dir / "trends.json")
@@ -456,6 +458,25 @@ def summarise_store(
         feedback=feedback or read_feedback_ratings(store.project_root, store.agent_name),
     )
     memo.save()
+    return columns, windows
+
+
+def summarise_store(
+    store: MetricsStore,
+    *,
+    now: datetime | None = None,
+    config: Config | None = None,
+    feedback: Feedback | None = None,
+    direction: str | None = None,
+) -> dict[str, Any]:
+    """The summary.json document for one agent."""
+    columns, windows = analyse_store(
+        store,
+        now=now or datetime.now(timezone.utc),
+        config=config or Config(defaults()),
+        direction=direction,
+        feedback=feedback,
+    )
     last = _iso(float(columns.ts.max())) if len(columns) else None
     return summarise_columns(store.agent_name, columns, windows, last)
 

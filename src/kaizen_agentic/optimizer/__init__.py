@@ -1,3 +1,28 @@
-"""Analyse: optimizer rules, recommendations and version comparison (SPEC §4)."""
+"""Analyse: optimizer rules, recommendations and version comparison (SPEC §4).
+
+Importing this package is cheap; numpy and scipy load when an analysis runs.
+"""
 
 from __future__ import annotations
+
+from kaizen_agentic.optimizer.loop import (
+    MIN_SAMPLES_FOR_RECOMMENDATIONS,
+    AgentAnalysis,
+    OptimizationLoop,
+    OptimizerRun,
+    OptimizerStore,
+    run_optimizer,
+)
+from kaizen_agentic.optimizer.rules import RULES, Recommendation, Thresholds
+
+__all__ = [
+    "MIN_SAMPLES_FOR_RECOMMENDATIONS",
+    "RULES",
+    "AgentAnalysis",
+    "OptimizationLoop",
+    "OptimizerRun",
+    "OptimizerStore",
+    "Recommendation",
+    "Thresholds",
+    "run_optimizer",
+]
