@@ -7,6 +7,7 @@ analytics; comments are shown in the coach brief.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,9 @@ def feedback_path(root: Path, agent: str) -> Path:
     return agent_state_dir(root, agent) / "feedback.jsonl"
 
 
+MAX_COMMENT_CHARS = 2000
+
+
 def add_feedback(
     root: Path,
     agent: str,
@@ -36,11 +40,29 @@ def add_feedback(
     author: str | None = None,
     now: str | None = None,
 ) -> dict[str, Any]:
-    """Append one rating with its comment; return the entry written."""
+    """Append one rating with its comment; return the entry written.
+
+    *rating* must be a whole number from 1 to 5 and *comment* at most
+    :data:`MAX_COMMENT_CHARS` characters; otherwise nothing is written.
+    """
     from kaizen_agentic.metrics.records import format_timestamp, utc_now
 
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInputError(f"rating: must be a whole number from 1 to 5, got {rating!r}")
+    if not isinstance(comment, str):
+        raise InvalidInputError(f"comment: must be text, got {type(comment).__name__}")
+    comment = comment.strip()
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise InvalidInputError(
+            f"comment: {len(comment)} characters is over the {MAX_COMMENT_CHARS}-character "
+            "limit; shorten it"
+        )
+    if author is not None:
+        author = author.strip()
+        if not author or len(author.splitlines()) > 1 or len(author) > 200:
+            raise InvalidInputError(
+                f"from: {author!r} is not a usable name; pass one short line such as a user name"
+            )
     entry = {
         "agent": agent,
         "comment": comment,
@@ -56,21 +78,37 @@ def add_feedback(
 
 
 def list_feedback(root: Path, agent: str) -> list[dict[str, Any]]:
-    """Every well-formed entry, oldest first; malformed lines are skipped."""
+    """Every well-formed entry, oldest first.
+
+    A line that is not a JSON object with a whole-number rating from 1 to 5
+    (e.g. one torn by a crash) is skipped with a ``MalformedLineWarning``.
+    """
+    from kaizen_agentic.metrics.records import MalformedLineWarning
+
     path = feedback_path(root, agent)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_bytes().splitlines()
     except FileNotFoundError:
         return []
     entries = []
-    for line in lines:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
         try:
             entry = json.loads(line)
         except ValueError:
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("rating"), int):
+            entry = None
+        if isinstance(entry, dict) and _is_rating(entry.get("rating")):
             entries.append(entry)
+        else:
+            warnings.warn(
+                f"{path}:{number}: skipped a malformed line", MalformedLineWarning, stacklevel=2
+            )
     return entries
+
+
+def _is_rating(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
 
 
 def read_feedback_ratings(root: Path, agent: str) -> Feedback:
