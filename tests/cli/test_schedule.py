@@ -28,10 +28,10 @@ def write(project: Path, text: str) -> Path:
     return path
 
 
-def test_group_is_named_schedule_with_three_commands() -> None:
+def test_group_is_named_schedule_with_four_commands() -> None:
     assert isinstance(schedule_group, click.Group)
     assert schedule_group.name == "schedule"
-    assert sorted(schedule_group.commands) == ["init", "list", "validate"]
+    assert sorted(schedule_group.commands) == ["init", "list", "prepare", "validate"]
 
 
 def test_init_writes_the_default_schedule(project: Path) -> None:

@@ -24,6 +24,9 @@ COMMANDS: dict[str, str] = {
     "validate": "kaizen_agentic.cli.agents:validate_command",
     "metrics": "kaizen_agentic.cli.metrics:metrics_group",
     "config": "kaizen_agentic.cli.config:config_group",
+    "memory": "kaizen_agentic.cli.memory:memory_group",
+    "feedback": "kaizen_agentic.cli.feedback:feedback_group",
+    "protocols": "kaizen_agentic.cli.protocols:protocols_group",
     "schedule": "kaizen_agentic.cli.schedule:schedule_group",
     "demo": "kaizen_agentic.cli.demo:demo_command",
 }

@@ -11,6 +11,7 @@ import click
 from kaizen_agentic._fs import atomic_write_text
 from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.cli._output import emit, json_option, style, table, target_option
+from kaizen_agentic.cli._params import check_agent_name
 from kaizen_agentic.schedule import (
     DEFAULT_TIMEZONE,
     ScheduleError,
@@ -198,3 +199,41 @@ def list_command(show_all: bool, at: datetime | None, target: Path, as_json: boo
         )
 
     emit(document, as_json=as_json, human=human)
+
+
+@schedule_group.command("prepare")
+@click.argument("agent", callback=check_agent_name)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="markdown for people and agents, json for tools.",
+)
+@click.option(
+    "--emit", is_flag=True, help="Also write a kaizen.schedule.prepared event to the outbox."
+)
+@target_option
+def prepare_command(agent: str, fmt: str, emit: bool, target: Path) -> None:
+    """Print the orientation bundle a scheduled run of AGENT starts from.
+
+    Built offline from local files: the agent prompt, project memory, the
+    performance summary, open recommendations, SCOPE.md/TODO.md pointers and
+    the session-close commands. JSON mode prints only the JSON document.
+
+    Example:
+
+    \b
+        kaizen-agentic schedule prepare coach
+        kaizen-agentic schedule prepare coach --format json | python -m json.tool
+    """
+    from kaizen_agentic.prepare import build_bundle, render_bundle_json, render_bundle_markdown
+
+    bundle = build_bundle(target, agent)
+    text = render_bundle_json(bundle) if fmt == "json" else render_bundle_markdown(bundle)
+    click.echo(text)
+    if emit:
+        from kaizen_agentic.prepare import emit_prepared
+
+        emit_prepared(target, bundle, fmt=fmt, size=len(text.encode("utf-8")))
