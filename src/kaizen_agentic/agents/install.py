@@ -52,12 +52,34 @@ def subagent_text(catalog_text: str, *, source: str) -> str:
 def install_agents(
     registry: AgentRegistry, names: list[str], *, claude: bool = False, force: bool = False
 ) -> list[InstallOutcome]:
-    """Install each catalog agent in *names* into the registry's project."""
+    """Install each catalog agent in *names* into the registry's project.
+
+    Every file written is announced as a ``kaizen.agent.installed`` event.
+    """
     unknown = [n for n in names if not registry.catalog_path(n).is_file()]
     if unknown:
         shown = ", ".join(repr(n) for n in unknown)
         raise AgentNotFoundError(f"no catalog agent named {shown} — run: kaizen-agentic list")
-    return [_install_one(registry, name, claude=claude, force=force) for name in names]
+    outcomes = [_install_one(registry, name, claude=claude, force=force) for name in names]
+    _announce(registry.project_root, [o for o in outcomes if o.changed])
+    return outcomes
+
+
+def _announce(root: Path, written: list[InstallOutcome]) -> None:
+    from kaizen_agentic.agents.registry import file_version
+    from kaizen_agentic.events.outbox import emit_event
+    from kaizen_agentic.events.payloads import AgentInstalled
+
+    for outcome in written:
+        emit_event(
+            root,
+            AgentInstalled(
+                repo=root.resolve().name,
+                agent=outcome.agent,
+                agent_version=file_version(outcome.path),
+                destination=str(outcome.path.relative_to(root)),
+            ),
+        )
 
 
 def _install_one(

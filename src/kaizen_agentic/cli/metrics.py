@@ -427,9 +427,9 @@ def optimize_command(agent: str | None, target: Path, as_json: bool) -> None:
         kaizen-agentic metrics optimize
         kaizen-agentic metrics optimize tdd-workflow --json
     """
-    from kaizen_agentic.optimizer import run_optimizer
+    from kaizen_agentic.optimizer.loop import run_optimizer_with_event
 
-    run = run_optimizer(target, agent)
+    run = run_optimizer_with_event(target, agent)
 
     def human() -> None:
         if not run.analyses:

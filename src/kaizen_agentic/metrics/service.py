@@ -47,7 +47,21 @@ def record_execution(
 
 
 def _emit_recorded(root: Path, record: Mapping[str, Any]) -> None:
-    """Hook for the event outbox (§8); replaced when events are wired in."""
+    """Write ``kaizen.metrics.recorded`` to the repo's outbox (§8)."""
+    from kaizen_agentic.events.outbox import emit_event
+    from kaizen_agentic.events.payloads import MetricsRecorded
+
+    emit_event(
+        root,
+        MetricsRecorded(
+            repo=str(record.get("project") or root.resolve().name),
+            agent=str(record["agent"]),
+            record_id=str(record["record_id"]),
+            success=bool(record["success"]),
+            quality_score=record.get("quality_score"),
+            agent_version=record.get("agent_version"),
+        ),
+    )
 
 
 def show_metrics(

@@ -188,7 +188,7 @@ class OptimizerStore:
     def read_analysis(self) -> dict[str, Any] | None:
         try:
             data = json.loads(self.analysis_path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
+        except (OSError, ValueError):  # absent or unreadable: there is no last analysis
             return None
         return data if isinstance(data, dict) else None
 
@@ -307,3 +307,24 @@ def _prompt_file(resolved: Any, root: Path, agent: str) -> str:
         return str(resolved.path.relative_to(root))
     except ValueError:
         return str(resolved.path)
+
+
+def run_optimizer_with_event(
+    root: Path, agent: str | None = None, *, now: datetime | None = None
+) -> OptimizerRun:
+    """:func:`run_optimizer`, then a ``kaizen.optimizer.analyzed`` event when it analysed anew."""
+    run = run_optimizer(root, agent, now=now)
+    if run.fingerprint_changed:
+        from kaizen_agentic.events.outbox import emit_event
+        from kaizen_agentic.events.payloads import OptimizerAnalyzed
+
+        emit_event(
+            root,
+            OptimizerAnalyzed(
+                repo=root.resolve().name,
+                fingerprint=str(run.report["fingerprint"]),
+                agents=tuple(a.agent for a in run.analyses),
+                recommendation_count=sum(len(a.recommendations) for a in run.analyses),
+            ),
+        )
+    return run
