@@ -1,0 +1,326 @@
+"""The operator's roster of repos: ``roster.yaml`` (SPEC §7).
+
+::
+
+    version: "1"
+    repos:
+      - slug: kaizen-agentic
+        domain: custodian
+        status: active            # active | expansion_queue | saturated
+        host_paths: {build-01: /srv/repos/kaizen-agentic}
+
+Only ``active`` repos are scheduled; ``host_paths`` says where each machine
+keeps its checkout, so one roster serves a whole fleet of hosts. Validation
+reports every problem at once, one line each (``repos[2].status: ...``);
+unknown keys are warnings, as in the schedule file.
+
+The roster comes from ``--roster FILE`` or ``KAIZEN_ROSTER``, or from a State
+Hub (:mod:`kaizen_agentic.fleet.hub`) with ``--hub-url`` or ``KAIZEN_HUB_URL``;
+:func:`open_roster` applies that precedence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from kaizen_agentic._yaml import MAX_YAML_BYTES, YamlError, load_yaml
+from kaizen_agentic.errors import InvalidInputError, KaizenError
+from kaizen_agentic.names import is_valid_name
+
+ROSTER_VERSION = "1"
+ROSTER_ENV = "KAIZEN_ROSTER"
+HUB_ENV = "KAIZEN_HUB_URL"
+ACTIVE = "active"
+STATUSES = (ACTIVE, "expansion_queue", "saturated")
+
+_TOP_KEYS = ("version", "repos")
+_REPO_KEYS = ("slug", "domain", "status", "host_paths")
+
+
+class RosterError(KaizenError):
+    """A roster that cannot be used; ``problems`` lists each issue, one line each."""
+
+    def __init__(self, message: str, problems: Iterable[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems) if problems is not None else [message]
+
+
+class RosterNotFoundError(InvalidInputError):
+    """The roster file named by ``--roster`` or ``KAIZEN_ROSTER`` does not exist."""
+
+
+@dataclass(frozen=True)
+class RosterRepo:
+    """One repo of the fleet; ``host_paths`` maps a host name to its absolute checkout path."""
+
+    slug: str
+    domain: str
+    status: str = ACTIVE
+    host_paths: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        # A read-only copy: a frozen dataclass should not hand out a mutable dict.
+        object.__setattr__(self, "host_paths", MappingProxyType(dict(self.host_paths)))
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+    def path_on(self, host: str) -> Path | None:
+        """The checkout on *host*, or None when this repo has no path there."""
+        path = self.host_paths.get(host)
+        return Path(path) if path is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "domain": self.domain,
+            "status": self.status,
+            "host_paths": dict(self.host_paths),
+        }
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A validated roster: repos in source order; ``source`` names where it came from."""
+
+    repos: tuple[RosterRepo, ...]
+    version: str = ROSTER_VERSION
+    source: str = "roster.yaml"
+    warnings: tuple[str, ...] = ()
+
+    def get(self, slug: str) -> RosterRepo | None:
+        return next((repo for repo in self.repos if repo.slug == slug), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "source": self.source,
+            "repos": [repo.to_dict() for repo in self.repos],
+            "warnings": list(self.warnings),
+        }
+
+
+# --- locating and reading ---------------------------------------------------------------------
+
+
+def resolve_roster_path(explicit: Path | str | None, environ: Mapping[str, str]) -> Path:
+    """*explicit* (``--roster``) if given, else ``$KAIZEN_ROSTER``.
+
+    Raises :class:`InvalidInputError` when neither is set.
+    """
+    if explicit is not None and str(explicit) != "":
+        return Path(explicit)
+    from_env = environ.get(ROSTER_ENV, "")
+    if from_env:
+        return Path(from_env)
+    raise InvalidInputError(f"no roster: pass --roster FILE or set {ROSTER_ENV}")
+
+
+def load_roster(path: Path | str) -> Roster:
+    """Read and validate the roster at *path*.
+
+    Raises :class:`RosterNotFoundError` for a missing file and
+    :class:`RosterError` listing every problem for anything unusable.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_YAML_BYTES + 1)
+    except FileNotFoundError:
+        raise RosterNotFoundError(
+            f"no roster at {path}; pass --roster FILE or set {ROSTER_ENV} to an existing file"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise RosterError(f"{path}: cannot read the roster ({reason}); fix it") from None
+    if len(data) > MAX_YAML_BYTES:
+        raise RosterError(f"{path}: file is over the {MAX_YAML_BYTES}-byte limit; shorten it")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RosterError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
+    try:
+        document = load_yaml(text, source=str(path))
+    except YamlError as exc:
+        raise RosterError(exc.message) from None
+    return parse_roster(document, source=str(path))
+
+
+def parse_roster(data: Any, *, source: str = "roster.yaml") -> Roster:
+    """A :class:`Roster` from a loaded document, raising :class:`RosterError` with every problem."""
+    problems, warnings = roster_problems(data)
+    if problems:
+        count = len(problems)
+        raise RosterError(
+            f"roster {source} has {count} problem{'s' if count != 1 else ''}; fix each:\n"
+            + "\n".join(f"  {p}" for p in problems),
+            problems,
+        )
+    assert isinstance(data, dict)
+    repos = tuple(
+        RosterRepo(
+            slug=item["slug"],
+            domain=item["domain"],
+            status=item["status"],
+            host_paths={str(h): str(p) for h, p in item["host_paths"].items()},
+        )
+        for item in data["repos"]
+    )
+    return Roster(repos, version=data["version"], source=source, warnings=tuple(warnings))
+
+
+def roster_problems(data: Any) -> tuple[list[str], list[str]]:
+    """``(problems, warnings)`` for a loaded roster document, in document order."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    if not isinstance(data, dict):
+        shown = "an empty file" if data is None else f"a {type(data).__name__}"
+        return [f"roster: {shown}, not a mapping; write version: '1' and a repos: list"], []
+    for key in data:
+        if key not in _TOP_KEYS:
+            warnings.append(f"unknown key {_brief(key)} ignored; top-level keys are version, repos")
+    version = data.get("version")
+    if version is None:
+        problems.append(f'version: missing; add version: "{ROSTER_VERSION}" at the top')
+    elif isinstance(version, (int, float)) and not isinstance(version, bool):
+        problems.append(f'version: {version!r} is a number; quote it: version: "{ROSTER_VERSION}"')
+    elif version != ROSTER_VERSION:
+        problems.append(f'version: {_brief(version)} is not supported; use version: "1"')
+    repos = data.get("repos")
+    if repos is None:
+        problems.append("repos: missing; add a list of repos, e.g. repos: [{slug: my-repo, ...}]")
+    elif not isinstance(repos, list):
+        problems.append(f"repos: {_brief(repos)} is not a list; write one '- slug: ...' per repo")
+    else:
+        seen: dict[str, int] = {}
+        for index, item in enumerate(repos):
+            _check_repo(f"repos[{index}]", item, index, seen, problems, warnings)
+    return problems, warnings
+
+
+def _check_repo(
+    where: str,
+    item: Any,
+    index: int,
+    seen: dict[str, int],
+    problems: list[str],
+    warnings: list[str],
+) -> None:
+    if not isinstance(item, dict):
+        problems.append(
+            f"{where}: {_brief(item)} is not a mapping; give slug, domain, status and host_paths"
+        )
+        return
+    for key in item:
+        if key not in _REPO_KEYS:
+            warnings.append(
+                f"{where}: unknown key {_brief(key)} ignored; "
+                "use slug, domain, status and host_paths"
+            )
+    slug = item.get("slug")
+    if slug is None:
+        problems.append(f"{where}.slug: missing; add slug: <repo-name>")
+    elif not isinstance(slug, str) or not is_valid_name(slug):
+        problems.append(
+            f"{where}.slug: {_brief(slug)} is not a valid slug; use 1-64 characters of "
+            "lower-case letters, digits and '-', starting with a letter or digit"
+        )
+    elif slug in seen:
+        problems.append(
+            f"{where}.slug: {slug!r} repeats repos[{seen[slug]}]; give each repo its own slug"
+        )
+    else:
+        seen[slug] = index
+    domain = item.get("domain")
+    if domain is None:
+        problems.append(f"{where}.domain: missing; add domain: <name>")
+    elif not isinstance(domain, str) or not domain.strip():
+        problems.append(f"{where}.domain: {_brief(domain)} is not a name; write domain: <name>")
+    status = item.get("status")
+    if status is None:
+        problems.append(f"{where}.status: missing; add status: {' | '.join(STATUSES)}")
+    elif not isinstance(status, str) or status not in STATUSES:
+        problems.append(
+            f"{where}.status: {_brief(status)} is not a status; use {', '.join(STATUSES)}"
+        )
+    _check_host_paths(f"{where}.host_paths", item.get("host_paths"), problems)
+
+
+def _check_host_paths(where: str, value: Any, problems: list[str]) -> None:
+    if value is None:
+        problems.append(
+            f"{where}: missing; map each host to its checkout, e.g. {{build-01: /srv/repos/x}}"
+        )
+        return
+    if not isinstance(value, dict):
+        problems.append(
+            f"{where}: {_brief(value)} is not a mapping; map each host to its checkout, "
+            "e.g. {build-01: /srv/repos/my-repo}"
+        )
+        return
+    for host, path in value.items():
+        if not isinstance(host, str) or not host.strip() or any(c.isspace() for c in host):
+            problems.append(f"{where}: host {_brief(host)} is not a host name; use e.g. build-01")
+            continue
+        if not isinstance(path, str) or "\0" in path or not path:
+            problems.append(f"{where}.{host}: {_brief(path)} is not a path; use an absolute path")
+        elif not Path(path).is_absolute():
+            problems.append(f"{where}.{host}: {path!r} is relative; use an absolute path")
+
+
+def _brief(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+# --- choosing the source ----------------------------------------------------------------------
+
+
+def open_roster(
+    roster: Path | str | None = None,
+    hub_url: str | None = None,
+    *,
+    environ: Mapping[str, str],
+    domain: str | None = None,
+    only_scheduled: bool = False,
+) -> Roster:
+    """The roster from the first source that is set, most explicit first.
+
+    ``--roster`` and ``--hub-url`` are exclusive; without either,
+    ``$KAIZEN_HUB_URL`` beats ``$KAIZEN_ROSTER``. *domain* and
+    *only_scheduled* are passed to the hub as query filters.
+    """
+    if roster and hub_url:
+        raise InvalidInputError("pass either --roster or --hub-url, not both")
+    if not roster:
+        url = hub_url or environ.get(HUB_ENV, "")
+        if url:
+            from kaizen_agentic.fleet.hub import fetch_hub_roster
+
+            return fetch_hub_roster(url, domain=domain, only_scheduled=only_scheduled)
+    return load_roster(resolve_roster_path(roster, environ))
+
+
+__all__ = [
+    "ACTIVE",
+    "HUB_ENV",
+    "ROSTER_ENV",
+    "ROSTER_VERSION",
+    "STATUSES",
+    "Roster",
+    "RosterError",
+    "RosterNotFoundError",
+    "RosterRepo",
+    "load_roster",
+    "open_roster",
+    "parse_roster",
+    "resolve_roster_path",
+    "roster_problems",
+]
