@@ -28,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "feedback": "kaizen_agentic.cli.feedback:feedback_group",
     "protocols": "kaizen_agentic.cli.protocols:protocols_group",
     "schedule": "kaizen_agentic.cli.schedule:schedule_group",
+    "events": "kaizen_agentic.cli.events:events_group",
+    "fleet": "kaizen_agentic.cli.fleet:fleet_group",
+    "activity": "kaizen_agentic.cli.activity:activity_group",
     "demo": "kaizen_agentic.cli.demo:demo_command",
 }
 

@@ -1,0 +1,391 @@
+"""Fleet commands: discover, run, serve, health (SPEC §7)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from contextlib import nullcontext
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kaizen_agentic.cli._output import F, emit, json_option, style, table
+from kaizen_agentic.fleet import Discovery, Roster, discover_scheduled_runs, open_roster
+from kaizen_agentic.fleet.state import DEFAULT_STATE_DIR
+from kaizen_agentic.schedule import CADENCES
+
+
+def _parse_at(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO-8601 time; use e.g. 2026-03-30T08:00:00Z",
+            ctx=ctx,
+            param=param,
+        ) from None
+    # Repos of one fleet span time zones: a bare time can only mean UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+@click.group("fleet")
+def fleet_group() -> None:
+    """Run the kaizen loop across a roster of repos.
+
+    The roster comes from --roster FILE or KAIZEN_ROSTER, or from a State
+    Hub with --hub-url URL or KAIZEN_HUB_URL.
+
+    Example:
+
+    \b
+        kaizen-agentic fleet discover --roster roster.yaml --host build-01
+    """
+
+
+def roster_options(func: F) -> F:
+    """--roster, --hub-url and --host, shared by every fleet command."""
+    func = click.option(
+        "--host",
+        metavar="NAME",
+        help="Host whose checkouts are used (the roster's host_paths key). [default: this machine]",
+    )(func)
+    func = click.option(
+        "--hub-url",
+        metavar="URL",
+        help="Read the roster from this State Hub instead. [default: $KAIZEN_HUB_URL]",
+    )(func)
+    return click.option(
+        "--roster",
+        "roster_file",
+        metavar="FILE",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Roster file. [default: $KAIZEN_ROSTER]",
+    )(func)
+
+
+def state_option(func: F) -> F:
+    return click.option(
+        "--state",
+        "state_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=str(DEFAULT_STATE_DIR),
+        show_default=True,
+        help="Operator state: tasks, bundles and the loop's SQLite database.",
+    )(func)
+
+
+AT_HELP = "Act as if it were this ISO-8601 time (no offset means UTC). [default: now]"
+
+
+@fleet_group.command("discover")
+@click.option("--domain", metavar="NAME", help="Only repos of this roster domain.")
+@click.option("--cadence", type=click.Choice(CADENCES), help="Only agents on this cadence.")
+@roster_options
+@click.option(
+    "--at",
+    "at",
+    metavar="TIME",
+    callback=_parse_at,
+    help="Compute next runs after this ISO-8601 time instead of now (no offset means UTC).",
+)
+@json_option
+def discover_command(
+    domain: str | None,
+    cadence: str | None,
+    host: str | None,
+    roster_file: Path | None,
+    hub_url: str | None,
+    at: datetime | None,
+    as_json: bool,
+) -> None:
+    """List the scheduled (repo, agent) runs on this host.
+
+    Only active roster repos with a checkout on the host (--host) count.
+
+    Reads each repo's .kaizen/schedule.yml and never writes. A repo whose
+    checkout is missing or whose schedule is invalid is skipped with a
+    warning on stderr (in the JSON document under "skipped"); a repo
+    without a schedule has not opted in and is left out silently. If the
+    State Hub cannot be read, nothing is printed and the exit code is 1.
+
+    Example:
+
+    \b
+        kaizen-agentic fleet discover --roster roster.yaml --cadence weekly
+        kaizen-agentic fleet discover --hub-url http://hub:8000 --json
+    """
+    roster, host_name = _roster(roster_file, hub_url, host, domain)
+    discovery = discover_scheduled_runs(domain, cadence, at, roster=roster, host=host_name)
+    emit(
+        discovery.to_dict(),
+        as_json=as_json,
+        human=lambda: _print_discovery(discovery, roster, host_name),
+    )
+
+
+def _roster(
+    roster_file: Path | None, hub_url: str | None, host: str | None, domain: str | None = None
+) -> tuple[Roster, str]:
+    roster = open_roster(
+        roster_file, hub_url, environ=os.environ, domain=domain, only_scheduled=True
+    )
+    return roster, host or socket.gethostname()
+
+
+def _print_discovery(discovery: Discovery, roster: Roster, host: str) -> None:
+    for warning in roster.warnings:
+        _warn(f"roster: {warning}")
+    runs = discovery.runs
+    if runs:
+        click.echo(
+            table(
+                ["REPO", "AGENT", "CADENCE", "CRON", "TIMEZONE", "NEXT RUN"],
+                [[r.repo, r.agent, r.cadence, r.cron, r.timezone, r.next_run_at] for r in runs],
+            )
+        )
+    repos = len({r.repo for r in runs})
+    click.echo(
+        f"{len(runs)} scheduled run{'s' if len(runs) != 1 else ''} "
+        f"in {repos} repo{'s' if repos != 1 else ''} on host {host}"
+    )
+    for skipped in discovery.skipped:
+        prefix = f"repo {skipped.repo}: {skipped.reason}"
+        for error in skipped.errors:
+            _warn(f"{prefix}: {error}")
+        if not skipped.errors:
+            _warn(prefix)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"{style('warning', fg='yellow')}: {message}", err=True)
+
+
+@fleet_group.command("run")
+@click.option("--once", is_flag=True, help="Run one cycle and exit (what run always does).")
+@click.option("--at", "at", metavar="TIME", callback=_parse_at, help=AT_HELP)
+@click.option("--dry-run", is_flag=True, help="Show what is due; run and record nothing.")
+@click.option(
+    "--grace",
+    type=click.IntRange(0),
+    default=60,
+    show_default=True,
+    help="Minutes after its scheduled time a slot still counts as due.",
+)
+@roster_options
+@state_option
+@json_option
+def run_command(
+    once: bool,
+    at: datetime | None,
+    dry_run: bool,
+    grace: int,
+    roster_file: Path | None,
+    hub_url: str | None,
+    host: str | None,
+    state_dir: Path,
+    as_json: bool,
+) -> None:
+    """Run every (repo, agent) slot that is due now (or at --at), once.
+
+    For each due slot the optimization agent first refreshes the evidence
+    (metrics optimize); then every agent gets its prepare bundle and a task
+    JSON under the state directory. A slot that already ran is not run again.
+    A failure in one repo never stops the others; exit 1 if any failed.
+
+    Example:
+
+    \b
+        kaizen-agentic fleet run --roster roster.yaml --dry-run
+        kaizen-agentic fleet run --roster roster.yaml --at 2026-03-30T07:00:00Z
+    """
+    from datetime import timedelta
+
+    from kaizen_agentic.fleet.runner import due_runs, run_cycle
+
+    moment = at or datetime.now(timezone.utc)
+    roster, host_name = _roster(roster_file, hub_url, host)
+    runs = discover_scheduled_runs(None, None, moment, roster=roster, host=host_name).runs
+    due = due_runs(runs, at=moment, grace=timedelta(minutes=grace))
+    show_bar = not as_json and not dry_run and len(due) > 1 and sys.stdout.isatty()
+    with (
+        click.progressbar(length=len(due), label="Running due slots", file=sys.stderr)
+        if show_bar
+        else nullcontext() as bar
+    ):
+        report = run_cycle(
+            runs,
+            state_dir,
+            at=moment,
+            dry_run=dry_run,
+            due=due,
+            progress=(lambda _: bar.update(1)) if bar is not None else None,
+        )
+
+    def human() -> None:
+        if not due:
+            upcoming = min((r.next_run_at for r in runs), default=None)
+            click.echo(
+                f"Nothing due at {report.at} ({len(runs)} scheduled runs"
+                + (f"; next at {upcoming})" if upcoming else ")")
+            )
+            return
+        if dry_run:
+            for item in due:
+                click.echo(f"due  {item.run.repo}/{item.run.agent}  slot {item.slot_key}")
+            return
+        for outcome in report.outcomes:
+            name = f"{outcome.repo}/{outcome.agent}"
+            if outcome.status == "already_run":
+                click.echo(f"already run  {name}  slot {outcome.slot} (not run again)")
+            elif outcome.status == "done":
+                click.echo(
+                    f"{style('done', fg='green')}  {name}  slot {outcome.slot} -> "
+                    f"{outcome.task_path}"
+                )
+            else:
+                failed = next(s for s in outcome.steps if not s.ok)
+                click.echo(
+                    f"{style('failed', fg='red')}  {name}  slot {outcome.slot}: "
+                    f"{failed.step}: {failed.error}"
+                )
+
+    emit(report.to_dict(), as_json=as_json, human=human)
+    if any(o.status == "failed" for o in report.outcomes):
+        raise click.exceptions.Exit(1)
+
+
+@fleet_group.command("serve")
+@click.option(
+    "--grace",
+    type=click.IntRange(0),
+    default=5,
+    show_default=True,
+    help="Minutes a late slot still runs; older ones follow --misfire.",
+)
+@click.option(
+    "--misfire",
+    type=click.Choice(["skip", "run_latest"]),
+    default="skip",
+    show_default=True,
+    help="What to do with slots missed beyond the grace.",
+)
+@roster_options
+@state_option
+def serve_command(
+    grace: int,
+    misfire: str,
+    roster_file: Path | None,
+    hub_url: str | None,
+    host: str | None,
+    state_dir: Path,
+) -> None:
+    """Run the embedded scheduler until SIGINT/SIGTERM.
+
+    Fires each (repo, agent) on its cron in its time zone, never twice for
+    one slot (state in SQLite under --state), re-reading the roster and
+    every schedule.yml each cycle.
+
+    Example:
+
+    \b
+        kaizen-agentic fleet serve --roster roster.yaml --state /var/lib/kaizen
+    """
+    import logging
+    import signal
+    import threading
+    from datetime import timedelta
+
+    from kaizen_agentic.fleet.runner import CycleReport
+    from kaizen_agentic.fleet.scheduler import EmbeddedScheduler
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logging.getLogger("kaizen_agentic.fleet").addHandler(handler)
+
+    def discover(now: datetime) -> tuple[Any, ...]:
+        roster, host_name = _roster(roster_file, hub_url, host)
+        return discover_scheduled_runs(None, None, now, roster=roster, host=host_name).runs
+
+    def on_cycle(report: CycleReport) -> None:
+        for outcome in report.outcomes:
+            click.echo(
+                f"{report.at} {outcome.status} {outcome.repo}/{outcome.agent} slot {outcome.slot}"
+            )
+
+    scheduler = EmbeddedScheduler(
+        discover, state_dir, grace=timedelta(minutes=grace), misfire=misfire, on_cycle=on_cycle
+    )
+    click.echo(
+        f"kaizen-agentic fleet serve: state {state_dir}; stop with Ctrl-C or SIGTERM", err=True
+    )
+    scheduler.serve(stop)
+    click.echo("stopped", err=True)
+
+
+@fleet_group.command("health")
+@click.option("--check", is_flag=True, help="Exit 1 when the bootstrap exit criterion fails.")
+@roster_options
+@state_option
+@json_option
+def health_command(
+    check: bool,
+    roster_file: Path | None,
+    hub_url: str | None,
+    host: str | None,
+    state_dir: Path,
+    as_json: bool,
+) -> None:
+    """Per repo: recent cycles, consecutive successes, and the bootstrap exit criterion.
+
+    The criterion holds when every active repo has 3 consecutive cycles in
+    which every step completed: the evidence for moving a cadence from
+    hourly to daily to weekly.
+
+    Example:
+
+    \b
+        kaizen-agentic fleet health --roster roster.yaml --check
+    """
+    from kaizen_agentic.fleet.health import fleet_health
+
+    roster, host_name = _roster(roster_file, hub_url, host)
+    runs = discover_scheduled_runs(None, None, None, roster=roster, host=host_name).runs
+    health = fleet_health(state_dir, sorted({r.repo for r in runs}))
+
+    def human() -> None:
+        if health.repos:
+            click.echo(
+                table(
+                    ["REPO", "CONSECUTIVE OK", "CRITERION", "LAST CYCLE", "LAST OK"],
+                    [
+                        [
+                            r.repo,
+                            r.consecutive_successes,
+                            "met" if r.meets_criterion else "not yet",
+                            r.recent[0]["at"] if r.recent else None,
+                            ("yes" if r.recent[0]["ok"] else "no") if r.recent else None,
+                        ]
+                        for r in health.repos
+                    ],
+                )
+            )
+        verdict = "met" if health.criterion_met else "not met"
+        click.echo(
+            f"\nBootstrap exit criterion (3 consecutive successful cycles on every "
+            f"active repo): {verdict}"
+        )
+        for reason in health.reasons:
+            click.echo(f"  - {reason}")
+
+    emit(health.to_dict(), as_json=as_json, human=human)
+    if check and not health.criterion_met:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,288 @@
+"""The loop runner: for each due ``(repo, agent)`` slot, refresh evidence and prepare (SPEC §7).
+
+:func:`execute_run` is the unit of work — the embedded runner, the embedded
+scheduler and the Temporal activity all call it. It is idempotent per slot:
+the bundle and task paths derive from ``(repo, agent, slot)`` and are
+written atomically, so a retry rewrites the same files instead of adding a
+second task.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from kaizen_agentic._fs import atomic_write_text
+from kaizen_agentic.fleet.resolver import ScheduledRun
+from kaizen_agentic.fleet.state import FleetState, new_cycle_id
+from kaizen_agentic.metrics.records import format_timestamp
+from kaizen_agentic.schedule import fire_times, resolve_timezone
+
+DEFAULT_GRACE = timedelta(hours=1)
+LABELS = ("kaizen", "agent-run", "scheduled", "automated")
+_TITLE_KIND = {"coach": "coach orientation", "optimization": "optimization review"}
+
+
+@dataclass(frozen=True)
+class DueRun:
+    """A scheduled run and the slot (its scheduled fire time) that is due."""
+
+    run: ScheduledRun
+    slot: datetime
+
+    @property
+    def slot_key(self) -> str:
+        return format_timestamp(self.slot)
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    step: str
+    ok: bool
+    duration_s: float
+    error: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    """What happened to one due run: ``done``, ``failed`` or ``already_run``."""
+
+    repo: str
+    agent: str
+    slot: str
+    status: str
+    steps: list[StepOutcome] = field(default_factory=list)
+    task_path: str | None = None
+    bundle_path: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("done", "already_run")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "repo": self.repo,
+            "agent": self.agent,
+            "slot": self.slot,
+            "status": self.status,
+            "task_path": self.task_path,
+            "bundle_path": self.bundle_path,
+            "steps": [vars(s) for s in self.steps],
+        }
+
+
+@dataclass
+class CycleReport:
+    cycle: str
+    at: str
+    dry_run: bool
+    due: list[DueRun]
+    outcomes: list[RunOutcome] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cycle": self.cycle,
+            "at": self.at,
+            "dry_run": self.dry_run,
+            "due": [
+                {"repo": d.run.repo, "agent": d.run.agent, "slot": d.slot_key} for d in self.due
+            ],
+            "outcomes": [o.to_dict() for o in self.outcomes],
+        }
+
+
+def due_runs(
+    runs: Iterable[ScheduledRun], *, at: datetime, grace: timedelta = DEFAULT_GRACE
+) -> list[DueRun]:
+    """Runs whose latest fire time is within *grace* before *at* (misfire policy: skip)."""
+    due = []
+    for run in runs:
+        zone = resolve_timezone(run.timezone)
+        slots = fire_times(run.cron, zone, at - grace, at)
+        if slots:
+            due.append(DueRun(run, slots[-1]))
+    return due
+
+
+def slot_stamp(slot: datetime) -> str:
+    """A file-name-safe UTC stamp of a slot: 20260105T080000Z."""
+    return slot.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def bundle_path(state_dir: Path, due: DueRun) -> Path:
+    return state_dir / "bundles" / due.run.repo / due.run.agent / f"{slot_stamp(due.slot)}.md"
+
+
+def task_path(state_dir: Path, due: DueRun) -> Path:
+    return state_dir / "tasks" / due.run.repo / f"{due.run.agent}-{slot_stamp(due.slot)}.json"
+
+
+def build_task(due: DueRun, bundle: dict[str, Any], bundle_file: Path) -> dict[str, Any]:
+    """The task an activity-core rule would create for this run."""
+    run = due.run
+    kind = _TITLE_KIND.get(run.agent, f"{run.agent} run")
+    severities = {r.get("severity") for r in bundle.get("recommendations") or []}
+    close = "\n".join(f"   - {command}" for command in bundle["session_close"])
+    description = (
+        f"Scheduled kaizen run of {run.agent} for {run.repo} (slot {due.slot_key}).\n\n"
+        f"1. Load the orientation bundle: {bundle_file}\n"
+        f"   (or regenerate it: {run.prepare_command})\n"
+        f"2. Follow the agent prompt and the open recommendations in the bundle.\n"
+        f"3. Close the session:\n{close}\n"
+    )
+    return {
+        "title": f"{run.cadence.capitalize()} {kind}: {run.repo}",
+        "description": description,
+        "target_repo": run.repo,
+        "priority": "high" if "high" in severities else "medium",
+        "labels": [*LABELS[:2], run.agent, *LABELS[2:]],
+        "agent": run.agent,
+        "slot": due.slot_key,
+        "root": run.root,
+        "bundle_path": str(bundle_file),
+        "prepare_command": run.prepare_command,
+        "session_close": bundle["session_close"],
+    }
+
+
+def execute_run(
+    due: DueRun,
+    state_dir: Path,
+    *,
+    now: datetime | None = None,
+    hold: Callable[[DueRun], None] | None = None,
+) -> RunOutcome:
+    """Optimize (for the ``optimization`` agent), prepare the bundle, write the task.
+
+    Never raises for a problem in the repo: each step's failure is captured
+    in the outcome. *hold* is a test hook called between the bundle and the
+    task (to kill a worker mid-activity).
+    """
+    from kaizen_agentic.prepare import build_bundle, emit_prepared, render_bundle_markdown
+
+    now = now or datetime.now(timezone.utc)
+    run = due.run
+    root = Path(run.root)
+    outcome = RunOutcome(run.repo, run.agent, due.slot_key, "done")
+    bundle: dict[str, Any] = {}
+
+    def optimize() -> None:
+        from kaizen_agentic.optimizer.loop import run_optimizer_with_event
+
+        run_optimizer_with_event(root, now=now)
+
+    def prepare() -> None:
+        bundle.update(build_bundle(root, run.agent, now=now))
+        text = render_bundle_markdown(bundle)
+        target = bundle_path(state_dir, due)
+        atomic_write_text(target, text)
+        outcome.bundle_path = str(target)
+        emit_prepared(root, bundle, fmt="markdown", size=len(text.encode()), cadence=run.cadence)
+        if hold is not None:
+            hold(due)
+
+    def write_task() -> None:
+        target = task_path(state_dir, due)
+        task = build_task(due, bundle, bundle_path(state_dir, due))
+        atomic_write_text(target, json.dumps(task, indent=2) + "\n")
+        outcome.task_path = str(target)
+
+    steps: list[tuple[str, Callable[[], None]]] = [("prepare", prepare), ("task", write_task)]
+    if run.agent == "optimization":
+        steps.insert(0, ("optimize", optimize))
+    for name, step in steps:
+        started = time.perf_counter()
+        try:
+            step()
+        except Exception as error:  # one repo's failure must not stop the fleet
+            outcome.steps.append(
+                StepOutcome(name, False, time.perf_counter() - started, _describe(error))
+            )
+            outcome.status = "failed"
+            break
+        outcome.steps.append(StepOutcome(name, True, time.perf_counter() - started))
+    return outcome
+
+
+def run_cycle(
+    runs: Sequence[ScheduledRun],
+    state_dir: Path,
+    *,
+    at: datetime,
+    grace: timedelta = DEFAULT_GRACE,
+    dry_run: bool = False,
+    progress: Callable[[DueRun], None] | None = None,
+    due: list[DueRun] | None = None,
+) -> CycleReport:
+    """Run every due slot once; record steps, slots and per-repo cycle health."""
+    due = due_runs(runs, at=at, grace=grace) if due is None else due
+    state_dir = state_dir.resolve()  # tasks name their bundle by a path valid anywhere
+    report = CycleReport(new_cycle_id(), format_timestamp(at), dry_run, due)
+    if dry_run:
+        return report
+    state = FleetState(state_dir)
+    try:
+        for item in due:
+            report.outcomes.append(_run_claimed(state, report.cycle, item, state_dir, at))
+            if progress is not None:
+                progress(item)
+        _record_cycles(state, report)
+    finally:
+        state.close()
+    return report
+
+
+def _run_claimed(
+    state: FleetState, cycle: str, due: DueRun, state_dir: Path, at: datetime
+) -> RunOutcome:
+    now = format_timestamp(datetime.now(timezone.utc))
+    if not state.claim_slot(due.run.repo, due.run.agent, due.slot_key, cycle, now):
+        return RunOutcome(due.run.repo, due.run.agent, due.slot_key, "already_run")
+    outcome = execute_run(due, state_dir, now=at)
+    finished = format_timestamp(datetime.now(timezone.utc))
+    for step in outcome.steps:
+        state.record_step(
+            cycle,
+            due.run.repo,
+            due.run.agent,
+            due.slot_key,
+            step.step,
+            ok=step.ok,
+            duration_s=step.duration_s,
+            error=step.error,
+            now=finished,
+        )
+    state.finish_slot(
+        due.run.repo,
+        due.run.agent,
+        due.slot_key,
+        ok=outcome.status == "done",
+        task_path=outcome.task_path,
+        now=finished,
+    )
+    return outcome
+
+
+def _record_cycles(state: FleetState, report: CycleReport) -> None:
+    by_repo: dict[str, list[RunOutcome]] = {}
+    for outcome in report.outcomes:
+        if outcome.status != "already_run":
+            by_repo.setdefault(outcome.repo, []).append(outcome)
+    for repo, outcomes in by_repo.items():
+        state.record_cycle(report.cycle, repo, report.at, all(o.ok for o in outcomes))
+
+
+def _describe(error: Exception) -> str:
+    from kaizen_agentic.errors import KaizenError
+
+    if isinstance(error, KaizenError):
+        return error.message
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    return f"{type(error).__name__}: {error}{where}"

@@ -1,0 +1,153 @@
+"""The operator's state directory: slots run, steps taken, cycles (SQLite).
+
+One database, ``<state>/state.sqlite``, is the memory of the loop: a slot
+``(repo, agent, scheduled time)`` that finished is never run again, every
+step's outcome and duration feeds ``fleet health``, and the embedded
+scheduler keeps its last tick here so a restart neither repeats nor forgets.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_STATE_DIR = Path(".kaizen-fleet")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS slots (
+    repo TEXT NOT NULL, agent TEXT NOT NULL, slot TEXT NOT NULL,
+    status TEXT NOT NULL, cycle TEXT, task_path TEXT, updated_at TEXT NOT NULL,
+    PRIMARY KEY (repo, agent, slot));
+CREATE TABLE IF NOT EXISTS steps (
+    cycle TEXT NOT NULL, repo TEXT NOT NULL, agent TEXT NOT NULL, slot TEXT NOT NULL,
+    step TEXT NOT NULL, status TEXT NOT NULL, duration_s REAL NOT NULL, error TEXT,
+    finished_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cycles (
+    cycle TEXT NOT NULL, repo TEXT NOT NULL, at TEXT NOT NULL, ok INTEGER NOT NULL,
+    PRIMARY KEY (cycle, repo));
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class CycleRow:
+    cycle: str
+    repo: str
+    at: str
+    ok: bool
+
+
+class FleetState:
+    """Typed access to ``state.sqlite``; safe to open from several processes."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(directory / "state.sqlite", timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def slot_status(self, repo: str, agent: str, slot: str) -> str | None:
+        row = self.db.execute(
+            "SELECT status FROM slots WHERE repo=? AND agent=? AND slot=?", (repo, agent, slot)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def claim_slot(self, repo: str, agent: str, slot: str, cycle: str, now: str) -> bool:
+        """Mark a slot running; False when it already completed (never run twice)."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT status FROM slots WHERE repo=? AND agent=? AND slot=?", (repo, agent, slot)
+            ).fetchone()
+            if row and row[0] == "done":
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO slots VALUES (?, ?, ?, 'running', ?, NULL, ?)",
+                (repo, agent, slot, cycle, now),
+            )
+        return True
+
+    def finish_slot(
+        self, repo: str, agent: str, slot: str, *, ok: bool, task_path: str | None, now: str
+    ) -> None:
+        self.db.execute(
+            "UPDATE slots SET status=?, task_path=?, updated_at=? "
+            "WHERE repo=? AND agent=? AND slot=?",
+            ("done" if ok else "failed", task_path, now, repo, agent, slot),
+        )
+
+    def record_step(
+        self,
+        cycle: str,
+        repo: str,
+        agent: str,
+        slot: str,
+        step: str,
+        *,
+        ok: bool,
+        duration_s: float,
+        error: str | None,
+        now: str,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                cycle,
+                repo,
+                agent,
+                slot,
+                step,
+                "completed" if ok else "failed",
+                duration_s,
+                error,
+                now,
+            ),
+        )
+
+    def record_cycle(self, cycle: str, repo: str, at: str, ok: bool) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO cycles VALUES (?, ?, ?, ?)", (cycle, repo, at, int(ok))
+        )
+
+    def cycles(self, repo: str | None = None) -> list[CycleRow]:
+        query = "SELECT cycle, repo, at, ok FROM cycles"
+        args: tuple[str, ...] = ()
+        if repo is not None:
+            query += " WHERE repo=?"
+            args = (repo,)
+        rows = self.db.execute(query + " ORDER BY at, rowid", args).fetchall()
+        return [CycleRow(str(c), str(r), str(a), bool(o)) for c, r, a, o in rows]
+
+    def failed_steps(self, cycle: str, repo: str) -> list[tuple[str, str, str | None]]:
+        rows = self.db.execute(
+            "SELECT agent, step, error FROM steps WHERE cycle=? AND repo=? AND status='failed'",
+            (cycle, repo),
+        ).fetchall()
+        return [(str(a), str(s), e) for a, s, e in rows]
+
+    def get_setting(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
+
+
+def new_cycle_id() -> str:
+    return uuid.uuid4().hex[:12]
