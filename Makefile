@@ -36,7 +36,7 @@ docs: $(STAMP)
 	$(BIN)/python -m kaizen_agentic.cli._reference > docs/cli.md
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/startup.py
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) demo .mypy_cache .ruff_cache .pytest_cache

@@ -1,29 +1,222 @@
-"""A throwaway demo project that shows the tool working end to end."""
+"""The guided tour behind ``make demo``: a small generated fleet run through the whole loop.
+
+Three repos with realistic histories — one agent that improves after a
+prompt edit, one that declines, one that is stable — are discovered, run
+for a due weekly slot, analysed and compared, so the output shows what a
+user would look at: a declining agent with a recommendation, an
+``improved`` version comparison, and loop health.
+"""
 
 from __future__ import annotations
 
+import json
+import random
+import shutil
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-from kaizen_agentic.agents import AgentRegistry, InstallOutcome, install_agents
+from kaizen_agentic.agents import AgentRegistry, install_agents
+from kaizen_agentic.errors import KaizenError
+from kaizen_agentic.metrics.records import complete_record
+from kaizen_agentic.metrics.store import MetricsStore
 
-DEMO_AGENTS = ("coach", "tdd-workflow")
+MARKER = ".kaizen-demo"
+HOST = "demo-host"
+HISTORY_DAYS = 60
+SCHEDULE = """version: "1"
+timezone: UTC
+agents:
+  optimization: {cadence: weekly, cron: "0 9 * * 1"}
+  coach:        {cadence: weekly, cron: "15 9 * * 1"}
+"""
+
+
+@dataclass(frozen=True)
+class DemoAgent:
+    repo: str
+    agent: str
+    story: str  # "improving" | "declining" | "stable"
+
+
+CAST = (
+    DemoAgent("payments-api", "tdd-workflow", "improving"),
+    DemoAgent("web-frontend", "code-reviewer", "declining"),
+    DemoAgent("data-pipeline", "release-manager", "stable"),
+)
 
 
 @dataclass
 class DemoReport:
-    """What the demo did, for the CLI to narrate."""
+    """What the demo did and found, for the CLI to narrate."""
 
     directory: Path
-    catalog: list[str] = field(default_factory=list)
-    installed: list[InstallOutcome] = field(default_factory=list)
+    roster: Path
+    state: Path
+    at: datetime
+    scheduled_runs: int = 0
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    recommendations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    comparison: dict[str, Any] = field(default_factory=dict)
+    trends: dict[str, str] = field(default_factory=dict)
+    health: dict[str, Any] = field(default_factory=dict)
 
 
-def run_demo(directory: Path) -> DemoReport:
-    """Create ``<directory>/repo`` and install the demo agents into it."""
-    repo = directory / "repo"
-    repo.mkdir(parents=True, exist_ok=True)
-    registry = AgentRegistry(repo)
-    report = DemoReport(directory=directory, catalog=registry.catalog_names())
-    report.installed = install_agents(registry, list(DEMO_AGENTS), force=True)
+def run_demo(directory: Path, *, now: datetime | None = None, seed: int = 7) -> DemoReport:
+    """Build the demo fleet under *directory* (replacing an earlier demo) and run the loop."""
+    from kaizen_agentic.fleet import discover_scheduled_runs, load_roster
+    from kaizen_agentic.fleet.health import fleet_health
+    from kaizen_agentic.fleet.runner import run_cycle
+    from kaizen_agentic.optimizer.compare import compare_versions
+    from kaizen_agentic.optimizer.loop import OptimizerStore
+
+    now = now or datetime.now(timezone.utc)
+    directory = _fresh(directory)
+    rng = random.Random(seed)
+    roster = _build_fleet(directory, now, rng)
+    state = directory / "state"
+    at = _last_monday_slot(now)
+    report = DemoReport(directory, roster, state, at)
+    for weeks_ago in (2, 1, 0):  # three weekly cycles: enough for the health criterion
+        slot = at - timedelta(weeks=weeks_ago)
+        runs = discover_scheduled_runs(None, None, slot, roster=load_roster(roster),
+                                       host=HOST).runs
+        cycle = run_cycle(runs, state, at=slot)
+    report.scheduled_runs = len(runs)
+    report.outcomes = [o.to_dict() for o in cycle.outcomes]
+    for cast in CAST:
+        root = directory / "repos" / cast.repo
+        recs = OptimizerStore(root).open_recommendations(cast.agent)
+        report.recommendations[f"{cast.repo}/{cast.agent}"] = recs
+        summary = MetricsStore(root, cast.agent).summarise(now=at)
+        report.trends[f"{cast.repo}/{cast.agent}"] = summary["trend"]["quality_score"]
+    improving = CAST[0]
+    records = MetricsStore(directory / "repos" / improving.repo, improving.agent).read_executions()
+    report.comparison = compare_versions(records).to_dict()
+    report.health = fleet_health(state, [c.repo for c in CAST]).to_dict()
     return report
+
+
+def _fresh(directory: Path) -> Path:
+    directory = directory.resolve()
+    if directory.exists() and any(directory.iterdir()):
+        if not (directory / MARKER).exists():
+            raise KaizenError(
+                f"{directory} is not empty and is not an earlier demo; choose another --dir"
+            )
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).write_text("generated by kaizen-agentic demo; safe to delete\n")
+    return directory
+
+
+def _build_fleet(directory: Path, now: datetime, rng: random.Random) -> Path:
+    entries = []
+    for cast in CAST:
+        root = directory / "repos" / cast.repo
+        root.mkdir(parents=True)
+        (root / "SCOPE.md").write_text(
+            f"# {cast.repo}\n\nWhat this repo is for and what is out of scope.\n"
+        )
+        registry = AgentRegistry(root)
+        install_agents(registry, ["coach", "optimization", cast.agent])
+        schedule = root / ".kaizen" / "schedule.yml"
+        schedule.parent.mkdir(parents=True, exist_ok=True)
+        schedule.write_text(SCHEDULE)
+        _write_history(root, cast, now, rng)
+        from kaizen_agentic.memory import add_memory, init_memory
+
+        init_memory(root, cast.agent, now=now)
+        add_memory(
+            root,
+            cast.agent,
+            f"{cast.repo} runs its tests with `make test`.",
+            section="project-context",
+            now=now,
+        )
+        entries.append(
+            {
+                "slug": cast.repo,
+                "domain": "demo",
+                "status": "active",
+                "host_paths": {HOST: str(root)},
+            }
+        )
+    roster = directory / "roster.yaml"
+    roster.write_text(json.dumps({"version": "1", "repos": entries}, indent=2) + "\n")
+    return roster
+
+
+def _write_history(root: Path, cast: DemoAgent, now: datetime, rng: random.Random) -> None:
+    """~3 runs a day for 60 days; the improving agent gets a prompt edit halfway."""
+    prompt = root / "agents" / f"agent-{cast.agent}.md"
+    store = MetricsStore(root, cast.agent)
+    registry = AgentRegistry(root)
+    version = registry.agent_version(cast.agent)
+    runs = HISTORY_DAYS * 3
+    for i in range(runs):
+        progress = i / runs
+        moment = (
+            now
+            - timedelta(days=HISTORY_DAYS)
+            + timedelta(days=HISTORY_DAYS * progress, minutes=rng.randint(0, 300))
+        )
+        if cast.story == "improving" and i == runs // 2:
+            prompt.write_text(prompt.read_text() + _PROMPT_EDIT)
+            version = registry.agent_version(cast.agent)
+        success_p, quality, seconds = _story(cast.story, progress, i >= runs // 2)
+        record = {
+            "success": rng.random() < success_p,
+            "quality_score": round(min(max(rng.gauss(quality, 0.06), 0.0), 1.0), 3),
+            "execution_time_s": round(max(rng.gauss(seconds, seconds * 0.15), 1.0), 1),
+            "cost": {
+                "usd": round(max(rng.gauss(seconds / 400, 0.01), 0.0), 4),
+                "input_tokens": rng.randint(8000, 30000),
+                "output_tokens": rng.randint(800, 4000),
+            },
+            "agent_version": version,
+        }
+        if not record["success"]:
+            record["metadata"] = {"failure_reason": rng.choice(_FAILURES[cast.story])}
+        store.append(
+            complete_record(
+                record,
+                agent=cast.agent,
+                agent_version=version,
+                project=root.name,
+                domain="demo",
+                environ={},
+                now=moment,
+            )
+        )
+
+
+def _story(story: str, progress: float, after_edit: bool) -> tuple[float, float, float]:
+    """(success probability, mean quality, mean seconds) at this point of the history."""
+    if story == "improving":
+        return (0.9, 0.82, 25.0) if after_edit else (0.62, 0.64, 28.0)
+    if story == "declining":
+        return 0.93 - 0.3 * progress, 0.86 - 0.32 * progress, 20.0 + 25.0 * progress
+    return 0.95, 0.99, 18.0
+
+
+_PROMPT_EDIT = """
+## Before Writing Code
+
+Run the existing test suite first and note which tests already fail, so a red
+test after your change is known to be yours.
+"""
+_FAILURES = {
+    "improving": ["pre-existing failing test", "fixture not found"],
+    "declining": ["missed a breaking API change", "review timed out", "diff too large"],
+    "stable": ["changelog conflict"],
+}
+
+
+def _last_monday_slot(now: datetime) -> datetime:
+    """20 past 09:00 UTC on the most recent Monday: both demo agents are due then."""
+    monday = (now - timedelta(days=now.weekday())).replace(
+        hour=9, minute=20, second=0, microsecond=0
+    )
+    return monday if monday <= now else monday - timedelta(weeks=1)
