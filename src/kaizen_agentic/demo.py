@@ -80,8 +80,7 @@ def run_demo(directory: Path, *, now: datetime | None = None, seed: int = 7) -> 
     report = DemoReport(directory, roster, state, at)
     for weeks_ago in (2, 1, 0):  # three weekly cycles: enough for the health criterion
         slot = at - timedelta(weeks=weeks_ago)
-        runs = discover_scheduled_runs(None, None, slot, roster=load_roster(roster),
-                                       host=HOST).runs
+        runs = discover_scheduled_runs(None, None, slot, roster=load_roster(roster), host=HOST).runs
         cycle = run_cycle(runs, state, at=slot)
     report.scheduled_runs = len(runs)
     report.outcomes = [o.to_dict() for o in cycle.outcomes]

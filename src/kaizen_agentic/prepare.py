@@ -9,6 +9,7 @@ Nothing here executes or shells out to anything found in the repo.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,9 +25,9 @@ from kaizen_agentic.names import validate_name
 POINTER_FILES = {"scope": "SCOPE.md", "todo": "TODO.md"}
 
 
-def prepare_command(agent: str, root: Path) -> str:
-    """The exact command a scheduler runs to prepare *agent* in *root*."""
-    return f"kaizen-agentic schedule prepare {agent} --target {root}"
+def prepare_command(agent: str, root: Path | str) -> str:
+    """``kaizen-agentic schedule prepare <agent> --target <root>``; an odd root is quoted."""
+    return f"kaizen-agentic schedule prepare {agent} --target {shlex.quote(str(root))}"
 
 
 def session_close_commands(agent: str, root: Path) -> list[str]:

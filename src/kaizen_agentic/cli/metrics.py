@@ -14,6 +14,14 @@ from kaizen_agentic.cli._output import emit, json_option, style, table, target_o
 from kaizen_agentic.cli._params import check_agent_name
 from kaizen_agentic.errors import InvalidInputError
 
+roots_option = click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A repo to include; repeat for several (default: --target).",
+)
+
 
 @click.group("metrics")
 def metrics_group() -> None:
@@ -289,13 +297,7 @@ def prune_command(agent: str | None, target: Path, as_json: bool) -> None:
 @click.option("--domain", help="Domain (the department) from the repos' config.")
 @click.option("--since", help="ISO-8601 time or relative span (7d, 12h).")
 @click.option("--until", help="ISO-8601 time or relative span.")
-@click.option(
-    "--root",
-    "roots",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A repo to include; repeat for several (default: --target).",
-)
+@roots_option
 @target_option
 @json_option
 def query_command(
@@ -351,13 +353,7 @@ def query_command(
 
 @metrics_group.command("correlate")
 @click.argument("helix_uid")
-@click.option(
-    "--root",
-    "roots",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A repo to include; repeat for several (default: --target).",
-)
+@roots_option
 @target_option
 @json_option
 def correlate_command(helix_uid: str, roots: tuple[Path, ...], target: Path, as_json: bool) -> None:

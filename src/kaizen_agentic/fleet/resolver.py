@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.fleet.roster import Roster, RosterRepo
+from kaizen_agentic.prepare import prepare_command
 from kaizen_agentic.schedule import (
     CADENCES,
     ScheduleEntry,
@@ -106,11 +106,6 @@ class Discovery:
             "scheduled_runs": [run.to_dict() for run in self.runs],
             "skipped": [repo.to_dict() for repo in self.skipped],
         }
-
-
-def prepare_command(agent: str, root: Path | str) -> str:
-    """``kaizen-agentic schedule prepare <agent> --target <root>``; an odd root is quoted."""
-    return f"kaizen-agentic schedule prepare {agent} --target {shlex.quote(str(root))}"
 
 
 def discover_kaizen_scheduled_repos(
