@@ -14,9 +14,11 @@ def test_demo_tells_the_three_stories(tmp_path: Path) -> None:
     report = run_demo(tmp_path / "demo")
     assert report.scheduled_runs == 6
     assert {o["status"] for o in report.outcomes} == {"done"}
-    assert report.trends == {"payments-api/tdd-workflow": "stable",
-                             "web-frontend/code-reviewer": "down",
-                             "data-pipeline/release-manager": "stable"}
+    assert report.trends == {
+        "payments-api/tdd-workflow": "stable",
+        "web-frontend/code-reviewer": "down",
+        "data-pipeline/release-manager": "stable",
+    }
     declining = {r["rule"] for r in report.recommendations["web-frontend/code-reviewer"]}
     assert "declining_trend" in declining
     assert report.recommendations["data-pipeline/release-manager"] == []
