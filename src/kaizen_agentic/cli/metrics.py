@@ -252,11 +252,11 @@ def export_command(
     \b
         kaizen-agentic metrics export coach --since 30d --format csv > coach.csv
     """
-    from kaizen_agentic.metrics.query import records_to_csv
-    from kaizen_agentic.metrics.service import build_filter, filtered_records
+    from kaizen_agentic.metrics.query import iter_records, records_to_csv
+    from kaizen_agentic.metrics.service import build_filter
 
     record_filter = build_filter(agent=agent, since=since, until=until)
-    records = filtered_records([target], record_filter)
+    records = iter_records([target], record_filter)
     out = sys.stdout
     if fmt == "csv":
         for chunk in records_to_csv(records):
@@ -317,13 +317,13 @@ def query_command(
     \b
         kaizen-agentic metrics query --root ../api --root ../web --domain payments --since 30d
     """
-    from kaizen_agentic.metrics.query import aggregate
-    from kaizen_agentic.metrics.service import build_filter, filtered_records
+    from kaizen_agentic.metrics.query import aggregate, iter_records
+    from kaizen_agentic.metrics.service import build_filter
 
     record_filter = build_filter(
         agent=agent, project=project, domain=domain, since=since, until=until
     )
-    rows = aggregate(filtered_records(list(roots) or [target], record_filter))
+    rows = aggregate(iter_records(list(roots) or [target], record_filter))
 
     def human() -> None:
         if not rows:
@@ -364,10 +364,11 @@ def correlate_command(helix_uid: str, roots: tuple[Path, ...], target: Path, as_
     \b
         kaizen-agentic metrics correlate 7f3c2a --root ../api --root ../web
     """
-    from kaizen_agentic.metrics.service import build_filter, filtered_records
+    from kaizen_agentic.metrics.query import iter_records
+    from kaizen_agentic.metrics.service import build_filter
 
     records = sorted(
-        filtered_records(list(roots) or [target], build_filter(helix_session_uid=helix_uid)),
+        iter_records(list(roots) or [target], build_filter(helix_session_uid=helix_uid)),
         key=lambda r: str(r.get("timestamp")),
     )
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from kaizen_agentic.config import load_config
-from kaizen_agentic.metrics.query import RecordFilter, iter_records, parse_when
+from kaizen_agentic.metrics.query import RecordFilter, parse_when
 from kaizen_agentic.metrics.records import complete_record
 from kaizen_agentic.metrics.store import MetricsStore
 
@@ -135,10 +135,6 @@ def build_filter(
         until=parse_when(until, now, option="--until") if until else None,
         helix_session_uid=helix_session_uid,
     )
-
-
-def filtered_records(roots: list[Path], record_filter: RecordFilter) -> Iterator[dict[str, Any]]:
-    return iter_records(roots, record_filter)
 
 
 def prune_metrics(
