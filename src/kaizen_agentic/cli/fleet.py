@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import sys
 from contextlib import nullcontext
 from datetime import datetime, timezone
@@ -12,26 +10,17 @@ from typing import Any
 
 import click
 
-from kaizen_agentic.cli._output import F, emit, json_option, style, table
-from kaizen_agentic.fleet import Discovery, Roster, discover_scheduled_runs, open_roster
-from kaizen_agentic.fleet.state import DEFAULT_STATE_DIR
+from kaizen_agentic.cli._fleet_options import (
+    load_fleet_roster,
+    parse_at,
+    roster_options,
+    state_option,
+    warn,
+)
+from kaizen_agentic.cli._output import emit, json_option, style, table
+from kaizen_agentic.cli.fleet_temporal import temporal_group
+from kaizen_agentic.fleet import Discovery, Roster, discover_scheduled_runs
 from kaizen_agentic.schedule import CADENCES
-
-
-def _parse_at(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO-8601 time; use e.g. 2026-03-30T08:00:00Z",
-            ctx=ctx,
-            param=param,
-        ) from None
-    # Repos of one fleet span time zones: a bare time can only mean UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 @click.group("fleet")
@@ -48,38 +37,6 @@ def fleet_group() -> None:
     """
 
 
-def roster_options(func: F) -> F:
-    """--roster, --hub-url and --host, shared by every fleet command."""
-    func = click.option(
-        "--host",
-        metavar="NAME",
-        help="Host whose checkouts are used (the roster's host_paths key). [default: this machine]",
-    )(func)
-    func = click.option(
-        "--hub-url",
-        metavar="URL",
-        help="Read the roster from this State Hub instead. [default: $KAIZEN_HUB_URL]",
-    )(func)
-    return click.option(
-        "--roster",
-        "roster_file",
-        metavar="FILE",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Roster file. [default: $KAIZEN_ROSTER]",
-    )(func)
-
-
-def state_option(func: F) -> F:
-    return click.option(
-        "--state",
-        "state_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=str(DEFAULT_STATE_DIR),
-        show_default=True,
-        help="Operator state: tasks, bundles and the loop's SQLite database.",
-    )(func)
-
-
 AT_HELP = "Act as if it were this ISO-8601 time (no offset means UTC). [default: now]"
 
 
@@ -91,7 +48,7 @@ AT_HELP = "Act as if it were this ISO-8601 time (no offset means UTC). [default:
     "--at",
     "at",
     metavar="TIME",
-    callback=_parse_at,
+    callback=parse_at,
     help="Compute next runs after this ISO-8601 time instead of now (no offset means UTC).",
 )
 @json_option
@@ -120,7 +77,7 @@ def discover_command(
         kaizen-agentic fleet discover --roster roster.yaml --cadence weekly
         kaizen-agentic fleet discover --hub-url http://hub:8000 --json
     """
-    roster, host_name = _roster(roster_file, hub_url, host, domain)
+    roster, host_name = load_fleet_roster(roster_file, hub_url, host, domain)
     discovery = discover_scheduled_runs(domain, cadence, at, roster=roster, host=host_name)
     emit(
         discovery.to_dict(),
@@ -129,18 +86,9 @@ def discover_command(
     )
 
 
-def _roster(
-    roster_file: Path | None, hub_url: str | None, host: str | None, domain: str | None = None
-) -> tuple[Roster, str]:
-    roster = open_roster(
-        roster_file, hub_url, environ=os.environ, domain=domain, only_scheduled=True
-    )
-    return roster, host or socket.gethostname()
-
-
 def _print_discovery(discovery: Discovery, roster: Roster, host: str) -> None:
     for warning in roster.warnings:
-        _warn(f"roster: {warning}")
+        warn(f"roster: {warning}")
     runs = discovery.runs
     if runs:
         click.echo(
@@ -157,18 +105,14 @@ def _print_discovery(discovery: Discovery, roster: Roster, host: str) -> None:
     for skipped in discovery.skipped:
         prefix = f"repo {skipped.repo}: {skipped.reason}"
         for error in skipped.errors:
-            _warn(f"{prefix}: {error}")
+            warn(f"{prefix}: {error}")
         if not skipped.errors:
-            _warn(prefix)
-
-
-def _warn(message: str) -> None:
-    click.echo(f"{style('warning', fg='yellow')}: {message}", err=True)
+            warn(prefix)
 
 
 @fleet_group.command("run")
 @click.option("--once", is_flag=True, help="Run one cycle and exit (what run always does).")
-@click.option("--at", "at", metavar="TIME", callback=_parse_at, help=AT_HELP)
+@click.option("--at", "at", metavar="TIME", callback=parse_at, help=AT_HELP)
 @click.option("--dry-run", is_flag=True, help="Show what is due; run and record nothing.")
 @click.option(
     "--grace",
@@ -209,7 +153,7 @@ def run_command(
     from kaizen_agentic.fleet.runner import due_runs, run_cycle
 
     moment = at or datetime.now(timezone.utc)
-    roster, host_name = _roster(roster_file, hub_url, host)
+    roster, host_name = load_fleet_roster(roster_file, hub_url, host)
     runs = discover_scheduled_runs(None, None, moment, roster=roster, host=host_name).runs
     due = due_runs(runs, at=moment, grace=timedelta(minutes=grace))
     show_bar = not as_json and not dry_run and len(due) > 1 and sys.stdout.isatty()
@@ -312,7 +256,7 @@ def serve_command(
     logging.getLogger("kaizen_agentic.fleet").addHandler(handler)
 
     def discover(now: datetime) -> tuple[Any, ...]:
-        roster, host_name = _roster(roster_file, hub_url, host)
+        roster, host_name = load_fleet_roster(roster_file, hub_url, host)
         return discover_scheduled_runs(None, None, now, roster=roster, host=host_name).runs
 
     def on_cycle(report: CycleReport) -> None:
@@ -357,7 +301,7 @@ def health_command(
     """
     from kaizen_agentic.fleet.health import fleet_health
 
-    roster, host_name = _roster(roster_file, hub_url, host)
+    roster, host_name = load_fleet_roster(roster_file, hub_url, host)
     runs = discover_scheduled_runs(None, None, None, roster=roster, host=host_name).runs
     health = fleet_health(state_dir, sorted({r.repo for r in runs}))
 
@@ -389,3 +333,6 @@ def health_command(
     emit(health.to_dict(), as_json=as_json, human=human)
     if check and not health.criterion_met:
         raise click.exceptions.Exit(1)
+
+
+fleet_group.add_command(temporal_group)
