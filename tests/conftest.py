@@ -11,13 +11,16 @@ import pytest
 def _isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = tmp_path_factory.mktemp("home")
-    home.chmod(0o500)  # unusable: a write to ~ fails loudly
+    # A file, not a folder: any write under ~ fails loudly, even as root.
+    home = tmp_path_factory.mktemp("home") / "not-a-home"
+    home.write_text("tests must not write to the home directory\n")
     monkeypatch.setenv("HOME", str(home))
     for name in (
         "KAIZEN_ROSTER",
         "KAIZEN_NATS_URL",
         "KAIZEN_TEMPORAL_ADDRESS",
+        "KAIZEN_TEMPORAL_NAMESPACE",
+        "KAIZEN_HUB_URL",
         "HELIX_SESSION_UID",
         "NO_COLOR",
     ):

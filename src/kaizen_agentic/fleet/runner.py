@@ -238,6 +238,56 @@ def run_cycle(
     return report
 
 
+def run_claimed(
+    due: DueRun,
+    state_dir: Path,
+    *,
+    cycle: str | None = None,
+    hold: Callable[[DueRun], None] | None = None,
+) -> RunOutcome:
+    """Run one slot on its own, recorded like a slot of :func:`run_cycle`.
+
+    For executors that fire slots one at a time (the Temporal worker): the
+    slot is claimed (``already_run`` when it completed before, so a retry
+    never writes a second task), executed, its steps and result recorded, and
+    — unless it had already run — one cycle of this single run is recorded
+    for ``fleet health``. *hold* is passed to :func:`execute_run`.
+    """
+    state_dir = state_dir.resolve()
+    cycle = cycle or new_cycle_id()
+    state = FleetState(state_dir)
+    try:
+        now = format_timestamp(datetime.now(timezone.utc))
+        if not state.claim_slot(due.run.repo, due.run.agent, due.slot_key, cycle, now):
+            return RunOutcome(due.run.repo, due.run.agent, due.slot_key, "already_run")
+        outcome = execute_run(due, state_dir, hold=hold)
+        finished = format_timestamp(datetime.now(timezone.utc))
+        for step in outcome.steps:
+            state.record_step(
+                cycle,
+                due.run.repo,
+                due.run.agent,
+                due.slot_key,
+                step.step,
+                ok=step.ok,
+                duration_s=step.duration_s,
+                error=step.error,
+                now=finished,
+            )
+        state.finish_slot(
+            due.run.repo,
+            due.run.agent,
+            due.slot_key,
+            ok=outcome.status == "done",
+            task_path=outcome.task_path,
+            now=finished,
+        )
+        state.record_cycle(cycle, due.run.repo, due.slot_key, outcome.ok)
+        return outcome
+    finally:
+        state.close()
+
+
 def _run_claimed(
     state: FleetState, cycle: str, due: DueRun, state_dir: Path, at: datetime
 ) -> RunOutcome:

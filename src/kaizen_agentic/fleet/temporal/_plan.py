@@ -1,0 +1,304 @@
+"""What the Temporal Schedules of one host should be, and what must change (no I/O).
+
+Everything here is pure: :func:`desired_schedules` turns discovery into one
+:class:`DesiredSchedule` per ``(repo, agent)`` and :func:`plan_sync` compares
+it with the schedules the server holds. Talking to the server is
+:mod:`kaizen_agentic.fleet.temporal._client`'s job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from kaizen_agentic.fleet.resolver import ScheduledRun
+from kaizen_agentic.schedule import cron_problem, timezone_problem
+
+SCHEDULE_PREFIX = "kaizen:"
+WORKFLOW_NAME = "KaizenScheduledRun"
+ACTIVITY_NAME = "kaizen_run_slot"
+TASK_QUEUE_PREFIX = "kaizen-"
+# Misfire policy "skip", as in the embedded runner: a slot the server could
+# not start within this window (server down) is dropped, not run late.
+CATCHUP_WINDOW = timedelta(hours=1)
+# A run nobody picked up (the host's worker is down) is given up after this,
+# so a stale slot does not run days later.
+EXECUTION_TIMEOUT = timedelta(hours=2)
+# Bumped whenever the shape of what sync sends changes, so every schedule
+# made by an older version is updated once.
+SPEC_VERSION = 1
+# The run's next fire time changes after every run: it is not part of the
+# schedule (the worker passes the slot instead).
+_VOLATILE_FIELDS = ("next_run_at",)
+
+
+def schedule_id(repo: str, agent: str) -> str:
+    """``kaizen:<repo>:<agent>``; slugs and agent names never contain ``:``."""
+    return f"{SCHEDULE_PREFIX}{repo}:{agent}"
+
+
+def task_queue(host: str) -> str:
+    """``kaizen-<host>``: the queue the worker on *host* polls."""
+    return f"{TASK_QUEUE_PREFIX}{host}"
+
+
+def schedule_argument(run: ScheduledRun) -> dict[str, Any]:
+    """The workflow argument: the run as a JSON-ready dict, without ``next_run_at``."""
+    return {k: v for k, v in run.to_dict().items() if k not in _VOLATILE_FIELDS}
+
+
+def temporal_cron_problem(cron: str) -> str | None:
+    """Why *cron* cannot become a Temporal schedule firing at the same times, or None."""
+    try:
+        temporal_crons(cron)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def temporal_crons(cron: str) -> tuple[str, ...]:
+    """Cron strings that make a Temporal schedule fire exactly when :func:`next_run` does.
+
+    The fields are written out as plain numbers from croniter's own reading of
+    *cron*, so names, steps and ``7`` for Sunday mean the same on both sides.
+    Temporal requires day-of-month *and* day-of-week to match, while cron
+    (and croniter) fire when *either* does: a cron restricting both becomes two
+    expressions, one per field. Raises :class:`ValueError` for a cron that
+    is not valid or uses ``L`` / ``#`` (last day, n-th weekday), which
+    Temporal schedules cannot express.
+    """
+    problem = cron_problem(cron)
+    if problem is not None:
+        raise ValueError(problem)
+    from croniter import croniter
+
+    reading = croniter(cron, datetime(2000, 1, 1))
+    expanded: list[list[Any]] = [list(values) for values in reading.expanded]
+    if reading.nth_weekday_of_month or any("l" in values for values in expanded):
+        raise ValueError(
+            f"{cron!r} uses L or # (last day, n-th weekday), which Temporal schedules "
+            "cannot express; write explicit days instead"
+        )
+    minute, hour, day, month, weekday = (_field(values) for values in expanded)
+    if day != "*" and weekday != "*":
+        return (f"{minute} {hour} {day} {month} *", f"{minute} {hour} * {month} {weekday}")
+    return (f"{minute} {hour} {day} {month} {weekday}",)
+
+
+def _field(values: Sequence[Any]) -> str:
+    if list(values) == ["*"]:
+        return "*"
+    numbers = sorted({int(v) for v in values})
+    parts: list[str] = []
+    start = previous = numbers[0]
+    for number in [*numbers[1:], None]:
+        if number is not None and number == previous + 1:
+            previous = number
+            continue
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+        if number is not None:
+            start = previous = number
+    return ",".join(parts)
+
+
+@dataclass(frozen=True)
+class DesiredSchedule:
+    """The schedule one ``(repo, agent)`` should have on the server."""
+
+    run: ScheduledRun
+    host: str
+    crons: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return schedule_id(self.run.repo, self.run.agent)
+
+    @property
+    def task_queue(self) -> str:
+        return task_queue(self.host)
+
+    @property
+    def argument(self) -> dict[str, Any]:
+        return schedule_argument(self.run)
+
+    @property
+    def spec_hash(self) -> str:
+        """sha256 of everything sync sends: spec, policy and action (16 hex digits)."""
+        document = {
+            "version": SPEC_VERSION,
+            "crons": list(self.crons),
+            "timezone": self.run.timezone,
+            "overlap": "skip",
+            "catchup_window_s": CATCHUP_WINDOW.total_seconds(),
+            "workflow": WORKFLOW_NAME,
+            "workflow_id": self.id,
+            "task_queue": self.task_queue,
+            "execution_timeout_s": EXECUTION_TIMEOUT.total_seconds(),
+            "args": [self.argument],
+        }
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def memo(self) -> dict[str, str]:
+        """What the server cannot give back as written: the cron, the zone, the hash."""
+        return {
+            "cron": self.run.cron,
+            "timezone": self.run.timezone,
+            "hash": self.spec_hash,
+            "repo": self.run.repo,
+            "agent": self.run.agent,
+            "host": self.host,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "cron": self.run.cron,
+            "timezone": self.run.timezone,
+            "task_queue": self.task_queue,
+            "temporal_crons": list(self.crons),
+        }
+
+
+@dataclass(frozen=True)
+class ExistingSchedule:
+    """A ``kaizen:`` schedule as the server describes it."""
+
+    id: str
+    task_queue: str | None
+    memo: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec_hash(self) -> str | None:
+        value = self.memo.get("hash")
+        return value if isinstance(value, str) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "cron": self.memo.get("cron"),
+            "timezone": self.memo.get("timezone"),
+            "task_queue": self.task_queue,
+        }
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A schedule sync leaves alone, and why."""
+
+    id: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "reason": self.reason}
+
+
+@dataclass
+class SyncPlan:
+    """The changes that make one host's schedules equal its discovery."""
+
+    host: str
+    create: list[DesiredSchedule] = field(default_factory=list)
+    update: list[tuple[DesiredSchedule, ExistingSchedule]] = field(default_factory=list)
+    delete: list[ExistingSchedule] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Refusal] = field(default_factory=list)
+    kept: list[Refusal] = field(default_factory=list)
+
+    @property
+    def changes(self) -> int:
+        return len(self.create) + len(self.update) + len(self.delete)
+
+
+def desired_schedules(
+    runs: Iterable[ScheduledRun], host: str
+) -> tuple[list[DesiredSchedule], list[Refusal]]:
+    """One schedule per run on *host*; runs Temporal cannot take are refused with the reason.
+
+    Discovery has already dropped invalid schedules; this checks again, so an
+    invalid cron or zone can never reach the server.
+    """
+    desired: list[DesiredSchedule] = []
+    refused: list[Refusal] = []
+    for run in runs:
+        problem = timezone_problem(run.timezone)
+        try:
+            crons = temporal_crons(run.cron) if problem is None else ()
+        except ValueError as error:
+            problem = f"cron {error}"
+        if problem is not None:
+            refused.append(Refusal(schedule_id(run.repo, run.agent), problem))
+        else:
+            desired.append(DesiredSchedule(run, host, crons))
+    return desired, refused
+
+
+def plan_sync(
+    desired: Sequence[DesiredSchedule],
+    existing: Mapping[str, ExistingSchedule],
+    *,
+    host: str,
+    refused: Sequence[Refusal] = (),
+    skipped_repos: Mapping[str, str] | None = None,
+) -> SyncPlan:
+    """Compare *desired* with *existing* (the ``kaizen:`` schedules on the server).
+
+    - a desired schedule missing on the server is created; one whose memo hash
+      differs (or that belongs to another host's queue) is updated;
+    - a server schedule of *this* host's queue that is not desired is
+      deleted — unless its repo was skipped by discovery (*skipped_repos*:
+      slug -> reason, e.g. an unreadable checkout or an invalid schedule.yml)
+      or its run was *refused*: then it is kept as it is, because a passing
+      mistake must not wipe a repo's schedules and their history;
+    - schedules of other hosts' queues are never deleted.
+    """
+    skipped_repos = skipped_repos or {}
+    queue = task_queue(host)
+    plan = SyncPlan(host, skipped=list(refused))
+    wanted = {d.id: d for d in desired}
+    for item in desired:
+        found = existing.get(item.id)
+        if found is None:
+            plan.create.append(item)
+        elif found.spec_hash != item.spec_hash or found.task_queue != item.task_queue:
+            plan.update.append((item, found))
+        else:
+            plan.unchanged.append(item.id)
+    refused_ids = {r.id: r.reason for r in refused}
+    for found in sorted(existing.values(), key=lambda s: s.id):
+        if found.id in wanted or found.task_queue != queue:
+            continue
+        repo = found.id[len(SCHEDULE_PREFIX) :].split(":", 1)[0]
+        if found.id in refused_ids:
+            plan.kept.append(Refusal(found.id, refused_ids[found.id]))
+        elif repo in skipped_repos:
+            plan.kept.append(Refusal(found.id, f"repo {repo} skipped: {skipped_repos[repo]}"))
+        else:
+            plan.delete.append(found)
+    return plan
+
+
+__all__ = [
+    "ACTIVITY_NAME",
+    "CATCHUP_WINDOW",
+    "EXECUTION_TIMEOUT",
+    "SCHEDULE_PREFIX",
+    "TASK_QUEUE_PREFIX",
+    "WORKFLOW_NAME",
+    "DesiredSchedule",
+    "ExistingSchedule",
+    "Refusal",
+    "SyncPlan",
+    "desired_schedules",
+    "plan_sync",
+    "schedule_argument",
+    "schedule_id",
+    "task_queue",
+    "temporal_cron_problem",
+    "temporal_crons",
+]

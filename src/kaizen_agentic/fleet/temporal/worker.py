@@ -1,0 +1,276 @@
+"""The worker of one host: workflow ``KaizenScheduledRun`` and activity ``kaizen_run_slot``.
+
+A schedule made by ``fleet temporal sync`` starts ``KaizenScheduledRun`` on
+the task queue ``kaizen-<host>`` with the run as argument. The workflow
+takes the slot from the schedule (the ``TemporalScheduledStartTime`` search
+attribute, or the workflow's start time when there is none) and executes one
+activity, ``kaizen_run_slot``, which calls :func:`~kaizen_agentic.fleet.runner.run_claimed`
+— the same claim / execute / record the embedded runner performs. A retried
+activity finds the slot done, or rewrites the same bundle and task files, so
+it never writes a second task.
+
+Importing this module imports temporalio; only the worker command does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from kaizen_agentic.errors import KaizenError
+from kaizen_agentic.fleet.resolver import ScheduledRun
+from kaizen_agentic.fleet.runner import DueRun, RunOutcome, run_claimed
+from kaizen_agentic.fleet.temporal._client import (
+    CONNECT_TIMEOUT,
+    TemporalError,
+    TemporalTarget,
+    connect,
+    run_session,
+)
+from kaizen_agentic.fleet.temporal._plan import ACTIVITY_NAME, WORKFLOW_NAME, task_queue
+from kaizen_agentic.names import validate_name
+
+HOLD_ENV = "KAIZEN_TEST_HOLD_FILE"
+SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
+START_TO_CLOSE_TIMEOUT = timedelta(minutes=10)
+# The activity heartbeats every HEARTBEAT_EVERY seconds while it runs, so a
+# worker that dies mid-run is noticed after HEARTBEAT_TIMEOUT, not after the
+# 10-minute start-to-close timeout, and the run is retried on a live worker.
+HEARTBEAT_TIMEOUT = timedelta(seconds=5)
+HEARTBEAT_EVERY = 1.0
+RETRY_POLICY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=5,
+    non_retryable_error_types=["InvalidRun"],
+)
+MAX_CONCURRENT_RUNS = 4
+SHUTDOWN_GRACE = timedelta(seconds=30)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class KaizenScheduledRun:
+    """One scheduled ``(repo, agent)`` slot: run it once, fail visibly if a step failed."""
+
+    @workflow.run
+    async def run(self, run: dict[str, Any]) -> dict[str, Any]:
+        slot = workflow.info().typed_search_attributes.get(SCHEDULED_START) or workflow.now()
+        outcome: dict[str, Any] = await workflow.execute_activity(
+            ACTIVITY_NAME,
+            args=[run, slot.isoformat()],
+            start_to_close_timeout=START_TO_CLOSE_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            retry_policy=RETRY_POLICY,
+        )
+        if outcome.get("status") == "failed":
+            failed = [s for s in outcome.get("steps", []) if not s.get("ok")]
+            detail = f"{failed[0]['step']}: {failed[0]['error']}" if failed else "a step failed"
+            raise ApplicationError(
+                f"{run.get('repo')}/{run.get('agent')} slot {outcome.get('slot')}: {detail}",
+                outcome,
+                type="RunFailed",
+                non_retryable=True,
+            )
+        return outcome
+
+
+def due_run(run: Mapping[str, Any], slot: str) -> DueRun:
+    """The :class:`DueRun` a workflow argument and slot stand for.
+
+    Raises a non-retryable ``InvalidRun`` :class:`ApplicationError` for an
+    argument that is not a kaizen run, since no retry can fix it.
+    """
+    known = {f.name for f in fields(ScheduledRun)}
+    try:
+        moment = datetime.fromisoformat(slot.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        values = {k: v for k, v in run.items() if k in known}
+        values["next_run_at"] = moment.isoformat()
+        scheduled = ScheduledRun(**values)
+        # Both become path parts under the state directory.
+        validate_name(scheduled.repo, kind="repo slug")
+        validate_name(scheduled.agent)
+    except (TypeError, ValueError, AttributeError, KaizenError) as error:
+        message = error.message if isinstance(error, KaizenError) else str(error)
+        raise ApplicationError(
+            f"not a kaizen scheduled run: {message}", type="InvalidRun", non_retryable=True
+        ) from None
+    return DueRun(scheduled, moment)
+
+
+class SlotActivities:
+    """The activity, bound to the operator's state directory."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        hold: Callable[[DueRun], None] | None = None,
+        on_outcome: Callable[[RunOutcome], None] | None = None,
+    ) -> None:
+        self.state_dir = state_dir.resolve()
+        self.hold = hold
+        self.on_outcome = on_outcome
+
+    @activity.defn(name=ACTIVITY_NAME)
+    def run_slot(self, run: dict[str, Any], slot: str) -> dict[str, Any]:
+        """Claim, execute and record one slot; the outcome as a dict."""
+        due = due_run(run, slot)
+        with _heartbeating(HEARTBEAT_EVERY):
+            outcome = run_claimed(due, self.state_dir, hold=self.hold)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+        return outcome.to_dict()
+
+
+def hold_from_environment(
+    environ: Mapping[str, str] | None = None,
+) -> Callable[[DueRun], None] | None:
+    """The test hook: with ``$KAIZEN_TEST_HOLD_FILE`` set, wait while that file exists.
+
+    It runs between writing the bundle and writing the task, so a test can
+    kill the worker in the middle of a run.
+    """
+    path = (os.environ if environ is None else environ).get(HOLD_ENV)
+    if not path:
+        return None
+    hold_file = Path(path)
+
+    def hold(due: DueRun) -> None:
+        while hold_file.exists():
+            time.sleep(0.1)
+
+    return hold
+
+
+@contextmanager
+def _heartbeating(every: float) -> Iterator[None]:
+    """Heartbeat from a side thread while the body runs (the activity's context is copied)."""
+    stop = threading.Event()
+    context = contextvars.copy_context()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                context.run(activity.heartbeat)
+            except Exception:  # the worker is shutting down; the run itself decides
+                return
+
+    thread = threading.Thread(target=beat, name="kaizen-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def run_worker(
+    target: TemporalTarget,
+    host: str,
+    state_dir: Path,
+    *,
+    stop: threading.Event,
+    on_ready: Callable[[], None] | None = None,
+    on_outcome: Callable[[RunOutcome], None] | None = None,
+    hold: Callable[[DueRun], None] | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
+) -> None:
+    """Serve task queue ``kaizen-<host>`` until *stop* is set; runs finish before it returns.
+
+    *on_ready* is called once the worker polls; *on_outcome* after each run.
+    Raises :class:`TemporalError` when the server cannot be reached or the
+    worker fails.
+    """
+    run_session(
+        _serve(
+            target,
+            host,
+            state_dir,
+            stop=stop,
+            on_ready=on_ready,
+            on_outcome=on_outcome,
+            hold=hold,
+            connect_timeout=connect_timeout,
+        )
+    )
+
+
+async def _serve(
+    target: TemporalTarget,
+    host: str,
+    state_dir: Path,
+    *,
+    stop: threading.Event,
+    on_ready: Callable[[], None] | None,
+    on_outcome: Callable[[RunOutcome], None] | None,
+    hold: Callable[[DueRun], None] | None,
+    connect_timeout: float,
+) -> None:
+    client = await connect(target, timeout=connect_timeout)
+    activities = SlotActivities(state_dir, hold=hold, on_outcome=on_outcome)
+    with ThreadPoolExecutor(MAX_CONCURRENT_RUNS, thread_name_prefix="kaizen-run") as executor:
+        worker = Worker(
+            client,
+            task_queue=task_queue(host),
+            workflows=[KaizenScheduledRun],
+            activities=[activities.run_slot],
+            activity_executor=executor,
+            max_concurrent_activities=MAX_CONCURRENT_RUNS,
+            # The workflow only calls the activity: our own modules need no sandboxing.
+            workflow_runner=SandboxedWorkflowRunner(
+                restrictions=SandboxRestrictions.default.with_passthrough_modules("kaizen_agentic")
+            ),
+            # No sticky cache: a killed worker's runs continue on another worker at
+            # once instead of waiting for its sticky queue to time out; replaying a
+            # one-activity workflow costs nothing.
+            max_cached_workflows=0,
+            graceful_shutdown_timeout=SHUTDOWN_GRACE,
+        )
+        running = asyncio.create_task(worker.run())
+        ready = False
+        while not stop.is_set() and not running.done():
+            if not ready and worker.is_running:
+                ready = True
+                if on_ready is not None:
+                    on_ready()
+            await asyncio.wait({running}, timeout=0.1)
+        if not running.done():
+            await worker.shutdown()
+        try:
+            await running
+        except Exception as error:
+            raise TemporalError(
+                f"the worker for task queue {task_queue(host)} stopped: {error}"
+            ) from None
+
+
+__all__ = [
+    "HEARTBEAT_TIMEOUT",
+    "HOLD_ENV",
+    "RETRY_POLICY",
+    "START_TO_CLOSE_TIMEOUT",
+    "KaizenScheduledRun",
+    "SlotActivities",
+    "due_run",
+    "hold_from_environment",
+    "run_worker",
+]
