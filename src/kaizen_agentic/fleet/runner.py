@@ -229,7 +229,7 @@ def run_cycle(
     state = FleetState(state_dir)
     try:
         for item in due:
-            report.outcomes.append(_run_claimed(state, report.cycle, item, state_dir, at))
+            report.outcomes.append(_run_claimed(state, report.cycle, item, state_dir, at=at))
             if progress is not None:
                 progress(item)
         _record_cycles(state, report)
@@ -257,44 +257,28 @@ def run_claimed(
     cycle = cycle or new_cycle_id()
     state = FleetState(state_dir)
     try:
-        now = format_timestamp(datetime.now(timezone.utc))
-        if not state.claim_slot(due.run.repo, due.run.agent, due.slot_key, cycle, now):
-            return RunOutcome(due.run.repo, due.run.agent, due.slot_key, "already_run")
-        outcome = execute_run(due, state_dir, hold=hold)
-        finished = format_timestamp(datetime.now(timezone.utc))
-        for step in outcome.steps:
-            state.record_step(
-                cycle,
-                due.run.repo,
-                due.run.agent,
-                due.slot_key,
-                step.step,
-                ok=step.ok,
-                duration_s=step.duration_s,
-                error=step.error,
-                now=finished,
-            )
-        state.finish_slot(
-            due.run.repo,
-            due.run.agent,
-            due.slot_key,
-            ok=outcome.status == "done",
-            task_path=outcome.task_path,
-            now=finished,
-        )
-        state.record_cycle(cycle, due.run.repo, due.slot_key, outcome.ok)
+        outcome = _run_claimed(state, cycle, due, state_dir, hold=hold)
+        if outcome.status != "already_run":
+            state.record_cycle(cycle, due.run.repo, due.slot_key, outcome.ok)
         return outcome
     finally:
         state.close()
 
 
 def _run_claimed(
-    state: FleetState, cycle: str, due: DueRun, state_dir: Path, at: datetime
+    state: FleetState,
+    cycle: str,
+    due: DueRun,
+    state_dir: Path,
+    *,
+    at: datetime | None = None,
+    hold: Callable[[DueRun], None] | None = None,
 ) -> RunOutcome:
+    """Claim the slot, execute it, record its steps and result."""
     now = format_timestamp(datetime.now(timezone.utc))
     if not state.claim_slot(due.run.repo, due.run.agent, due.slot_key, cycle, now):
         return RunOutcome(due.run.repo, due.run.agent, due.slot_key, "already_run")
-    outcome = execute_run(due, state_dir, now=at)
+    outcome = execute_run(due, state_dir, now=at, hold=hold)
     finished = format_timestamp(datetime.now(timezone.utc))
     for step in outcome.steps:
         state.record_step(
