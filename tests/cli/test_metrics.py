@@ -263,3 +263,24 @@ def test_stdin_fuzz_never_crashes(project: Path, stdin: str) -> None:
     assert result.exit_code in (0, 2)
     if result.exit_code == 2:
         assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+
+
+def test_query_over_a_roster(tmp_path: Path) -> None:
+    repos = []
+    for name in ("api", "web", "old"):
+        root = tmp_path / name
+        root.mkdir()
+        run("metrics", "record", "coach", "--success", "-t", str(root))
+        repos.append(
+            {
+                "slug": name,
+                "domain": "d",
+                "host_paths": {"h1": str(root)},
+                "status": "saturated" if name == "old" else "active",
+            }
+        )
+    roster = tmp_path / "roster.yaml"
+    roster.write_text(json.dumps({"version": "1", "repos": repos}))
+    code, out, _ = run("metrics", "query", "--roster", str(roster), "--host", "h1", "--json")
+    assert code == 0
+    assert [(r["project"], r["n"]) for r in json.loads(out)] == [("api", 1), ("web", 1)]

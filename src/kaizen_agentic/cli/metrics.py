@@ -10,17 +10,46 @@ from typing import Any
 
 import click
 
-from kaizen_agentic.cli._output import emit, json_option, style, table, target_option
+from kaizen_agentic.cli._output import F, emit, json_option, style, table, target_option
 from kaizen_agentic.cli._params import check_agent_name
 from kaizen_agentic.errors import InvalidInputError
 
-roots_option = click.option(
-    "--root",
-    "roots",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A repo to include; repeat for several (default: --target).",
-)
+
+def roots_option(func: F) -> F:
+    """--root (repeatable) or --roster FILE [--host NAME]: the repos a query reads."""
+    func = click.option(
+        "--host",
+        metavar="NAME",
+        help="With --roster: whose checkouts to read. [default: this machine]",
+    )(func)
+    func = click.option(
+        "--roster",
+        "roster_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Read every active repo of this roster (checkouts on --host).",
+    )(func)
+    return click.option(
+        "--root",
+        "roots",
+        multiple=True,
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="A repo to include; repeat for several (default: --target).",
+    )(func)
+
+
+def _query_roots(
+    roots: tuple[Path, ...], roster_file: Path | None, host: str | None, target: Path
+) -> list[Path]:
+    if roster_file is None:
+        return list(roots) or [target]
+    import socket
+
+    from kaizen_agentic.fleet import load_roster
+
+    roster = load_roster(roster_file)
+    host = host or socket.gethostname()
+    paths = [repo.path_on(host) for repo in roster.repos if repo.active]
+    return [*roots, *(Path(p) for p in paths if p is not None and Path(p).is_dir())]
 
 
 @click.group("metrics")
@@ -307,6 +336,8 @@ def query_command(
     since: str | None,
     until: str | None,
     roots: tuple[Path, ...],
+    roster_file: Path | None,
+    host: str | None,
     target: Path,
     as_json: bool,
 ) -> None:
@@ -316,6 +347,7 @@ def query_command(
 
     \b
         kaizen-agentic metrics query --root ../api --root ../web --domain payments --since 30d
+        kaizen-agentic metrics query --roster roster.yaml --host build-01 --agent coach
     """
     from kaizen_agentic.metrics.query import aggregate, iter_records
     from kaizen_agentic.metrics.service import build_filter
@@ -323,7 +355,7 @@ def query_command(
     record_filter = build_filter(
         agent=agent, project=project, domain=domain, since=since, until=until
     )
-    rows = aggregate(iter_records(list(roots) or [target], record_filter))
+    rows = aggregate(iter_records(_query_roots(roots, roster_file, host, target), record_filter))
 
     def human() -> None:
         if not rows:
@@ -356,7 +388,14 @@ def query_command(
 @roots_option
 @target_option
 @json_option
-def correlate_command(helix_uid: str, roots: tuple[Path, ...], target: Path, as_json: bool) -> None:
+def correlate_command(
+    helix_uid: str,
+    roots: tuple[Path, ...],
+    roster_file: Path | None,
+    host: str | None,
+    target: Path,
+    as_json: bool,
+) -> None:
     """Every record of one Helix session (HELIX_SESSION_UID) across agents, oldest first.
 
     Example:
@@ -368,7 +407,10 @@ def correlate_command(helix_uid: str, roots: tuple[Path, ...], target: Path, as_
     from kaizen_agentic.metrics.service import build_filter
 
     records = sorted(
-        iter_records(list(roots) or [target], build_filter(helix_session_uid=helix_uid)),
+        iter_records(
+            _query_roots(roots, roster_file, host, target),
+            build_filter(helix_session_uid=helix_uid),
+        ),
         key=lambda r: str(r.get("timestamp")),
     )
 
