@@ -165,8 +165,8 @@ def read_config(root: Path) -> tuple[Config, list[str]]:
 
     try:
         data = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
-    except YamlError as exc:
-        return Config(defaults()), [exc.message]
+    except YamlError as exc:  # problems are reported per file: drop the path prefix
+        return Config(defaults()), [exc.message.removeprefix(f"{path}: ")]
     values, problems = check_config_data(data)
     return Config(values), problems
 

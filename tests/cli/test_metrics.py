@@ -284,3 +284,19 @@ def test_query_over_a_roster(tmp_path: Path) -> None:
     code, out, _ = run("metrics", "query", "--roster", str(roster), "--host", "h1", "--json")
     assert code == 0
     assert [(r["project"], r["n"]) for r in json.loads(out)] == [("api", 1), ("web", 1)]
+
+
+def test_unparsable_config_names_the_file_once(project: Path) -> None:
+    (project / ".kaizen").mkdir()
+    path = project / ".kaizen" / "config.yml"
+    path.write_text("retention_days: [\n")
+    code, out, _ = run("config", "validate", "-t", str(project))
+    assert (code, out) == (
+        1,
+        f"{path}: invalid YAML (line 2): did not find expected node content\n",
+    )
+    code, _, err = run("metrics", "record", "coach", "--success", "-t", str(project))
+    assert (code, err) == (
+        2,
+        f"Error: {path}: invalid YAML (line 2): did not find expected node content\n",
+    )
