@@ -324,6 +324,18 @@ class Feedback:
         return [r for t, r in zip(self.times, self.ratings, strict=True) if start <= t <= end]
 
 
+@dataclass(frozen=True)
+class TrendInput:
+    """A series a trend is computed from, copied out of the columns."""
+
+    times: FloatArray
+    values: FloatArray
+    basis: str
+
+
+MeasuredWindow = tuple[WindowResult, TrendInput | None, TrendInput | None]
+
+
 def analyse_windows(
     columns: Columns,
     *,
@@ -334,25 +346,58 @@ def analyse_windows(
     min_points: int = 5,
 ) -> list[WindowResult]:
     """One :class:`WindowResult` per window of the window strategy."""
+    measured = measure_windows(
+        columns,
+        now=now,
+        strategies=strategies,
+        direction=direction,
+        feedback=feedback,
+        min_points=min_points,
+    )
+    return detect_trends(measured, strategies.trend)
+
+
+def measure_windows(
+    columns: Columns,
+    *,
+    now: datetime,
+    strategies: Strategies,
+    direction: str = "higher",
+    feedback: Feedback | None = None,
+    min_points: int = 5,
+) -> list[MeasuredWindow]:
+    """Every window's aggregates, plus the (small, copied) series its trends need.
+
+    Split from :func:`detect_trends` so a caller can drop the columns — a
+    million records are ~60 MB — before the trend statistics load scipy.
+    """
     feedback = feedback or Feedback()
     end = now.timestamp()
-    results = []
+    measured = []
     for label, start_dt in strategies.windows.windows(now):
         start = start_dt.timestamp()
         part = columns.between(start, end)
-        results.append(
-            _window(
-                label,
-                start,
-                end,
-                part,
-                strategies,
-                direction,
-                feedback.between(start, end),
-                min_points,
-            )
+        ratings = feedback.between(start, end)
+        measured.append(
+            _window(label, start, end, part, strategies, direction, ratings, min_points)
         )
-    return results
+    return measured
+
+
+def detect_trends(
+    measured: list[MeasuredWindow], trend: TrendDetectionStrategy
+) -> list[WindowResult]:
+    """Fill in each window's quality and success-rate trends."""
+    return [
+        dataclasses.replace(
+            result,
+            trend=trend.detect(quality.times, quality.values, basis=quality.basis),
+            success_trend=trend.detect(daily.times, daily.values, basis=daily.basis),
+        )
+        if quality is not None and daily is not None
+        else result
+        for result, quality, daily in measured
+    ]
 
 
 def _window(
@@ -364,7 +409,7 @@ def _window(
     direction: str,
     ratings: list[float],
     min_points: int,
-) -> WindowResult:
+) -> MeasuredWindow:
     n = len(part)
     completed = int(part.success.sum())
     head: dict[str, Any] = {
@@ -376,11 +421,11 @@ def _window(
         "tasks_failed": n - completed,
     }
     if n < min_points:
-        return WindowResult(status=INSUFFICIENT, **head)
+        return WindowResult(status=INSUFFICIENT, **head), None, None
     scores = strategies.quality.record_scores(part, direction)
     record_mean = _mean(scores)
     values = part.values
-    return WindowResult(
+    result = WindowResult(
         status="ok",
         success_rate=_r(completed / n),
         avg_quality_score=_mean(values["quality"]),
@@ -393,40 +438,59 @@ def _window(
         avg_tool_invocations=_mean(values["tool_invocations"]),
         avg_completion_time_s=_mean(values["time_s"]),
         collaboration_score=strategies.collaboration.score(part, ratings),
-        trend=strategies.trend.detect(
-            part.ts[-MAX_TREND_POINTS:], scores[-MAX_TREND_POINTS:], basis="records"
-        ),
-        success_trend=_daily_success_trend(part, strategies.trend),
         **head,
     )
+    quality = TrendInput(
+        part.ts[-MAX_TREND_POINTS:].copy(), scores[-MAX_TREND_POINTS:].copy(), "records"
+    )
+    return result, quality, _daily_success_series(part)
 
 
-def _daily_success_trend(part: Columns, trend: TrendDetectionStrategy) -> TrendResult:
+def _daily_success_series(part: Columns) -> TrendInput:
     days = np.floor(part.ts / DAY)
     success = part.success
     if days.size:  # the window's first day is partial: fewer runs, a noisier rate
         keep = days > days[0]
         days, success = days[keep], success[keep]
     if not days.size:
-        return trend.detect(days, days, basis="daily")
+        return TrendInput(days, days, "daily")
     unique_days, inverse = np.unique(days, return_inverse=True)
     rates = np.bincount(inverse, weights=success) / np.bincount(inverse)
-    return trend.detect(unique_days * DAY, rates.astype(np.float64), basis="daily")
+    return TrendInput(unique_days * DAY, rates.astype(np.float64), "daily")
 
 
-def summarise_columns(
-    agent: str, columns: Columns, windows: list[WindowResult], last_execution: str | None
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Totals:
+    """All-time figures of one agent's records."""
+
+    count: int
+    success_rate: float | None
+    avg_quality_score: float | None
+    avg_execution_time_s: float | None
+    last_execution: str | None
+
+    @staticmethod
+    def of(columns: Columns) -> Totals:
+        n = len(columns)
+        return Totals(
+            count=n,
+            success_rate=_r(float(columns.success.mean(dtype=np.float64))) if n else None,
+            avg_quality_score=_mean(columns.values["quality"]),
+            avg_execution_time_s=_mean(columns.values["time_s"]),
+            last_execution=_iso(float(columns.ts.max())) if n else None,
+        )
+
+
+def summary_document(agent: str, totals: Totals, windows: list[WindowResult]) -> dict[str, Any]:
     """The summary.json document (seed-compatible keys first, then ``windows``)."""
-    n = len(columns)
     reference = next((w for w in windows if w.window == "30d"), windows[-1] if windows else None)
     return {
         "agent": agent,
-        "execution_count": n,
-        "success_rate": _r(float(columns.success.mean())) if n else None,
-        "avg_quality_score": _mean(columns.values["quality"]),
-        "avg_execution_time_s": _mean(columns.values["time_s"]),
-        "last_execution": last_execution,
+        "execution_count": totals.count,
+        "success_rate": totals.success_rate,
+        "avg_quality_score": totals.avg_quality_score,
+        "avg_execution_time_s": totals.avg_execution_time_s,
+        "last_execution": totals.last_execution,
         "trend": {
             "success_rate": _arrow(reference.success_trend if reference else None),
             "quality_score": _arrow(reference.trend if reference else None),
@@ -442,23 +506,26 @@ def analyse_store(
     config: Config,
     direction: str | None = None,
     feedback: Feedback | None = None,
-) -> tuple[Columns, list[WindowResult]]:
+) -> tuple[Totals, list[WindowResult]]:
     """Load one agent's records (through the cache) and analyse its windows."""
     from kaizen_agentic.feedback import read_feedback_ratings
 
     columns = load_columns(store.executions_path, store.cache_dir)
     strategies = Strategies.from_config(config)
-    memo = MemoTrend(strategies.trend, store.cache_dir / "trends.json")
-    windows = analyse_windows(
+    measured = measure_windows(
         columns,
         now=now,
-        strategies=dataclasses.replace(strategies, trend=memo),
+        strategies=strategies,
         direction=direction or _primary_direction(store),
         min_points=config.get("trend.min_points"),
         feedback=feedback or read_feedback_ratings(store.project_root, store.agent_name),
     )
+    totals = Totals.of(columns)
+    del columns  # before the trends may load scipy: keep the peak memory down
+    memo = MemoTrend(strategies.trend, store.cache_dir / "trends.json")
+    windows = detect_trends(measured, memo)
     memo.save()
-    return columns, windows
+    return totals, windows
 
 
 def summarise_store(
@@ -470,15 +537,14 @@ def summarise_store(
     direction: str | None = None,
 ) -> dict[str, Any]:
     """The summary.json document for one agent."""
-    columns, windows = analyse_store(
+    totals, windows = analyse_store(
         store,
         now=now or datetime.now(timezone.utc),
         config=config or Config(defaults()),
         direction=direction,
         feedback=feedback,
     )
-    last = _iso(float(columns.ts.max())) if len(columns) else None
-    return summarise_columns(store.agent_name, columns, windows, last)
+    return summary_document(store.agent_name, totals, windows)
 
 
 def _primary_direction(store: MetricsStore) -> str:

@@ -70,7 +70,6 @@ def show_metrics(
     """Summary (also written to summary.json), windows, recent quality, last executions."""
     from kaizen_agentic._fs import atomic_write_text
     from kaizen_agentic.metrics.analytics import summarise_store, to_json
-    from kaizen_agentic.metrics.columns import load_columns
 
     config = load_config(root)
     store = MetricsStore(root, agent, retention_days=config.retention_days)
@@ -80,8 +79,12 @@ def show_metrics(
     windows = list(summary["windows"].values())
     if window:
         windows = [w for w in windows if w["window"] == window]
-    quality = load_columns(store.executions_path, store.cache_dir).values["quality"]
-    recent = [round(float(q), 6) for q in quality[-RECENT_QUALITY_POINTS * 4 :] if q == q]
+    # from the file's end, not the columns: they were released before the trends ran
+    recent = [
+        r["quality_score"]
+        for r in store.tail(RECENT_QUALITY_POINTS * 4)
+        if isinstance(r.get("quality_score"), (int, float))
+    ]
     return {
         "summary": summary,
         "windows": windows,
