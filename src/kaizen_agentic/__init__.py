@@ -24,6 +24,11 @@ _EXPORTS: dict[str, str] = {
     "OptimizerStore": "kaizen_agentic.optimizer",
     "MIN_SAMPLES_FOR_RECOMMENDATIONS": "kaizen_agentic.optimizer",
     "Recommendation": "kaizen_agentic.optimizer",
+    "ScheduleError": "kaizen_agentic.schedule",
+    "load_schedule": "kaizen_agentic.schedule",
+    "parse_schedule": "kaizen_agentic.schedule",
+    "validate_schedule": "kaizen_agentic.schedule",
+    "discover_kaizen_scheduled_repos": "kaizen_agentic.fleet",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

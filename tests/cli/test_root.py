@@ -62,3 +62,16 @@ def test_json_output_is_one_document(project: Path) -> None:
     result = CliRunner().invoke(cli, ["list", "--json", "-t", str(project)])
     assert result.exit_code == 0
     assert isinstance(json.loads(result.output), list)
+
+
+def test_the_public_api_is_reexported_lazily() -> None:
+    code = (
+        "import sys, kaizen_agentic as k\n"
+        "assert 'numpy' not in sys.modules\n"
+        "names = [n for n in k.__all__ if n != '__version__']\n"
+        "missing = [n for n in names if getattr(k, n, None) is None]\n"
+        "print(len(names), missing)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    count, missing = done.stdout.split(" ", 1)
+    assert int(count) >= 15 and missing.strip() == "[]"
