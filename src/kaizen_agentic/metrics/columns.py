@@ -24,7 +24,7 @@ import numpy.typing as npt
 from kaizen_agentic.metrics.records import MalformedLineWarning, parse_timestamp
 
 FloatArray = npt.NDArray[np.floating[Any]]
-CHUNK_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = 2 * 1024 * 1024
 CACHE_VERSION = 1
 # name -> how to pull it out of a record (None when absent)
 FIELDS: dict[str, tuple[str, ...]] = {
