@@ -170,7 +170,17 @@ def test_bootstrap_exit_criterion_after_three_good_cycles(tmp_path: Path) -> Non
             "--json",
         ],
     )
-    assert json.loads(result.stdout)["bootstrap_exit_criterion"]["met"] is True
+    document = json.loads(result.stdout)
+    assert document["bootstrap_exit_criterion"]["met"] is True
+    last = document["repos"][0]["recent_cycles"][0]
+    assert [(s["agent"], s["step"], s["status"]) for s in last["steps"]] == [
+        ("coach", "prepare", "completed"),
+        ("coach", "task", "completed"),
+        ("optimization", "optimize", "completed"),
+        ("optimization", "prepare", "completed"),
+        ("optimization", "task", "completed"),
+    ]
+    assert last["duration_s"] == pytest.approx(sum(s["duration_s"] for s in last["steps"]))
     missing = fleet_health(state, ["repo-0", "repo-1", "repo-9"])
     assert missing.reasons == ["repo-9: no cycles recorded yet"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,6 +71,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
     head = line(list(headers))
     return "\n".join([style(head, bold=True), *(line(r) for r in cells)])
+
+
+def evidence_text(evidence: Mapping[str, Any]) -> str:
+    """A recommendation's evidence on one line: ``key=value, …`` (p-values as p<0.001)."""
+    shown = []
+    for key, value in evidence.items():
+        if value is None or isinstance(value, (dict, list)):
+            continue
+        if key.startswith("p_value") and isinstance(value, float) and value < 0.001:
+            shown.append(f"{key}<0.001")
+        else:
+            shown.append(f"{key}={_cell(value)}")
+    return ", ".join(shown)
 
 
 def _cell(value: Any) -> str:

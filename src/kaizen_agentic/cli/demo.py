@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
-from kaizen_agentic.cli._output import style
+from kaizen_agentic.cli._output import evidence_text, style
 
 
 @click.command("demo")
@@ -48,7 +47,7 @@ def demo_command(directory: Path) -> None:
         trend = report.trends[name]
         click.echo(f"  {name}: quality trend {trend}, {len(recs)} recommendations")
         for rec in recs:
-            click.echo(f"    [{rec['severity']}] {rec['rule']}: {_evidence(rec['evidence'])}")
+            click.echo(f"    [{rec['severity']}] {rec['rule']}: {evidence_text(rec['evidence'])}")
     declining = [n for n, t in report.trends.items() if t == "down"]
     _heading("4. Did the prompt edit help? (metrics compare payments-api/tdd-workflow)")
     click.echo(f"  {report.comparison['summary']}")
@@ -76,13 +75,3 @@ def demo_command(directory: Path) -> None:
 
 def _heading(text: str) -> None:
     click.echo("\n" + style(text, bold=True))
-
-
-def _evidence(evidence: dict[str, Any]) -> str:
-    parts = []
-    for key, value in evidence.items():
-        if isinstance(value, float):
-            parts.append(f"{key}={value:.3g}")
-        elif isinstance(value, (int, str)) and key != "window":
-            parts.append(f"{key}={value}")
-    return f"{evidence.get('window', '')} " + ", ".join(parts)

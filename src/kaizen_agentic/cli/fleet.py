@@ -309,7 +309,7 @@ def health_command(
         if health.repos:
             click.echo(
                 table(
-                    ["REPO", "CONSECUTIVE OK", "CRITERION", "LAST CYCLE", "LAST OK"],
+                    ["REPO", "CONSECUTIVE OK", "CRITERION", "LAST CYCLE", "LAST OK", "STEPS_S"],
                     [
                         [
                             r.repo,
@@ -317,6 +317,7 @@ def health_command(
                             "met" if r.meets_criterion else "not yet",
                             r.recent[0]["at"] if r.recent else None,
                             ("yes" if r.recent[0]["ok"] else "no") if r.recent else None,
+                            r.recent[0]["duration_s"] if r.recent else None,
                         ]
                         for r in health.repos
                     ],

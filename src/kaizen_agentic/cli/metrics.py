@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
-from kaizen_agentic.cli._output import F, emit, json_option, style, table, target_option
+from kaizen_agentic.cli._output import (
+    F,
+    emit,
+    evidence_text,
+    json_option,
+    style,
+    table,
+    target_option,
+)
 from kaizen_agentic.cli._params import check_agent_name
 from kaizen_agentic.errors import InvalidInputError
 
@@ -479,7 +486,7 @@ def optimize_command(agent: str | None, target: Path, as_json: bool) -> None:
                 colour = {"high": "red", "medium": "yellow"}.get(rec.severity, "cyan")
                 click.echo(
                     f"  [{style(rec.severity, fg=colour)}] {rec.rule} "
-                    f"({_evidence_line(rec.evidence)})"
+                    f"({evidence_text(rec.evidence)})"
                 )
                 click.echo(f"    {rec.action}")
             if analysis.comparison:
@@ -496,15 +503,6 @@ def optimize_command(agent: str | None, target: Path, as_json: bool) -> None:
         as_json=as_json,
         human=human,
     )
-
-
-def _evidence_line(evidence: Mapping[str, Any]) -> str:
-    shown = [
-        f"{k}={_fmt(v)}"
-        for k, v in evidence.items()
-        if not isinstance(v, (dict, list)) and v is not None
-    ]
-    return ", ".join(shown)
 
 
 @metrics_group.command("compare")

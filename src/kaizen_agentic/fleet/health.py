@@ -62,17 +62,19 @@ def fleet_health(state_dir: Path, active_repos: Sequence[str]) -> FleetHealth:
     try:
         by_repo: dict[str, list[dict[str, Any]]] = {}
         for row in state.cycles():
-            failures = (
-                []
-                if row.ok
-                else [
-                    f"{agent}/{step}: {error}"
-                    for agent, step, error in state.failed_steps(row.cycle, row.repo)
-                ]
-            )
             by_repo.setdefault(row.repo, []).append(
-                {"cycle": row.cycle, "at": row.at, "ok": row.ok, "failures": failures}
+                {"cycle": row.cycle, "at": row.at, "ok": row.ok}
             )
+        for repo, cycles in by_repo.items():
+            for cycle in cycles[-RECENT_CYCLES:]:  # step detail only where it is shown
+                steps = state.steps(cycle["cycle"], repo)
+                cycle["duration_s"] = round(sum(s["duration_s"] for s in steps), 3)
+                cycle["steps"] = steps
+                cycle["failures"] = [
+                    f"{s['agent']}/{s['step']}: {s['error']}"
+                    for s in steps
+                    if s["status"] != "completed"
+                ]
     finally:
         state.close()
     repos = [

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_STATE_DIR = Path(".kaizen-fleet")
 _SCHEMA = """
@@ -134,12 +135,17 @@ class FleetState:
         rows = self.db.execute(query + " ORDER BY at, rowid", args).fetchall()
         return [CycleRow(str(c), str(r), str(a), bool(o)) for c, r, a, o in rows]
 
-    def failed_steps(self, cycle: str, repo: str) -> list[tuple[str, str, str | None]]:
+    def steps(self, cycle: str, repo: str) -> list[dict[str, Any]]:
+        """The steps one cycle took in one repo, in the order they finished."""
         rows = self.db.execute(
-            "SELECT agent, step, error FROM steps WHERE cycle=? AND repo=? AND status='failed'",
+            "SELECT agent, step, status, duration_s, error FROM steps "
+            "WHERE cycle=? AND repo=? ORDER BY rowid",
             (cycle, repo),
         ).fetchall()
-        return [(str(a), str(s), e) for a, s, e in rows]
+        return [
+            {"agent": a, "step": s, "status": st, "duration_s": round(float(d), 3), "error": e}
+            for a, s, st, d, e in rows
+        ]
 
     def get_setting(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
