@@ -7,6 +7,8 @@ that sentence on stderr and the error's ``exit_code``; nothing else is shown.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class KaizenError(Exception):
     """An expected failure: a check or an operation that did not succeed (exit 1)."""
@@ -16,6 +18,14 @@ class KaizenError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class ProblemsError(KaizenError):
+    """A file that failed its checks; ``problems`` lists each one, one line each."""
+
+    def __init__(self, message: str, problems: Iterable[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems) if problems is not None else [message]
 
 
 class InvalidInputError(KaizenError):

@@ -53,7 +53,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kaizen_agentic._yaml import MAX_YAML_BYTES, DuplicateKeyError, YamlError, load_yaml
-from kaizen_agentic.errors import InvalidNameError, KaizenError
+from kaizen_agentic.errors import InvalidNameError, ProblemsError
 from kaizen_agentic.names import is_valid_name, validate_name
 
 SCHEDULE_VERSION = "1"
@@ -77,12 +77,8 @@ _RANDOM_TOKEN = re.compile(r"(^|[^a-z])[hr]([^a-z]|$)")
 _MAX_SKIPPED_SLOTS = 10_000
 
 
-class ScheduleError(KaizenError):
+class ScheduleError(ProblemsError):
     """A schedule file that cannot be read or used; ``problems`` lists each issue."""
-
-    def __init__(self, message: str, problems: Iterable[str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = list(problems) if problems is not None else [message]
 
 
 class ScheduleNotFoundError(ScheduleError):

@@ -21,14 +21,14 @@ Hub (:mod:`kaizen_agentic.fleet.hub`) with ``--hub-url`` or ``KAIZEN_HUB_URL``;
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from kaizen_agentic._yaml import MAX_YAML_BYTES, YamlError, load_yaml
-from kaizen_agentic.errors import InvalidInputError, KaizenError
+from kaizen_agentic.errors import InvalidInputError, ProblemsError
 from kaizen_agentic.names import is_valid_name
 
 ROSTER_VERSION = "1"
@@ -41,12 +41,8 @@ _TOP_KEYS = ("version", "repos")
 _REPO_KEYS = ("slug", "domain", "status", "host_paths")
 
 
-class RosterError(KaizenError):
+class RosterError(ProblemsError):
     """A roster that cannot be used; ``problems`` lists each issue, one line each."""
-
-    def __init__(self, message: str, problems: Iterable[str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = list(problems) if problems is not None else [message]
 
 
 class RosterNotFoundError(InvalidInputError):
