@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import click
 
+from kaizen_agentic.metrics.render import number
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -62,7 +64,7 @@ def emit(document: Any, *, as_json: bool, human: Callable[[], None]) -> None:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Left-aligned columns, two spaces apart; the last column is not padded."""
-    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [[number(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
 
     def line(values: Sequence[str]) -> str:
@@ -82,16 +84,8 @@ def evidence_text(evidence: Mapping[str, Any]) -> str:
         if key.startswith("p_value") and isinstance(value, float) and value < 0.001:
             shown.append(f"{key}<0.001")
         else:
-            shown.append(f"{key}={_cell(value)}")
+            shown.append(f"{key}={number(value)}")
     return ", ".join(shown)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
 
 
 def _json_default(value: Any) -> Any:

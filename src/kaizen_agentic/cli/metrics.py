@@ -20,6 +20,7 @@ from kaizen_agentic.cli._output import (
 )
 from kaizen_agentic.cli._params import check_agent_name
 from kaizen_agentic.errors import InvalidInputError
+from kaizen_agentic.metrics.render import number, percent
 
 
 def roots_option(func: F) -> F:
@@ -188,8 +189,8 @@ def _print_show(report: dict[str, Any]) -> None:
     pct = "-" if summary["success_rate"] is None else f"{summary['success_rate'] * 100:.1f}%"
     click.echo(
         f"Executions: {summary['execution_count']}   Success rate: {pct}   "
-        f"Avg quality: {_fmt(summary['avg_quality_score'])}   "
-        f"Avg time: {_fmt(summary['avg_execution_time_s'])}s"
+        f"Avg quality: {number(summary['avg_quality_score'])}   "
+        f"Avg time: {number(summary['avg_execution_time_s'])}s"
     )
     click.echo(
         f"Last execution: {summary['last_execution']}   Trend: success "
@@ -202,13 +203,13 @@ def _print_show(report: dict[str, Any]) -> None:
             [
                 w["window"],
                 w["n"],
-                _pct(w["success_rate"]),
-                _fmt(w["avg_quality_score"]),
-                _fmt(w["avg_cost_usd"]),
-                _fmt(w["avg_completion_time_s"]),
-                _fmt(w["collaboration_score"]),
+                percent(w["success_rate"]),
+                number(w["avg_quality_score"]),
+                number(w["avg_cost_usd"]),
+                number(w["avg_completion_time_s"]),
+                number(w["collaboration_score"]),
                 trend.get("verdict", w["status"]),
-                _fmt(trend.get("p_value")),
+                number(trend.get("p_value")),
             ]
         )
     click.echo("")
@@ -228,8 +229,8 @@ def _print_show(report: dict[str, Any]) -> None:
                     [
                         r.get("timestamp"),
                         "yes" if r.get("success") else "no",
-                        _fmt(r.get("quality_score")),
-                        _fmt(r.get("execution_time_s")),
+                        number(r.get("quality_score")),
+                        number(r.get("execution_time_s")),
                         r.get("agent_version"),
                     ]
                     for r in report["last_executions"]
@@ -261,7 +262,12 @@ def list_command(target: Path, as_json: bool) -> None:
             table(
                 ["AGENT", "EXECUTIONS", "SUCCESS", "LAST"],
                 [
-                    [r["agent"], r["execution_count"], _pct(r["success_rate"]), r["last_execution"]]
+                    [
+                        r["agent"],
+                        r["execution_count"],
+                        percent(r["success_rate"]),
+                        r["last_execution"],
+                    ]
                     for r in rows
                 ],
             )
@@ -377,10 +383,10 @@ def query_command(
                         r["agent"],
                         r["domain"],
                         r["n"],
-                        _pct(r["success_rate"]),
-                        _fmt(r["avg_quality_score"]),
-                        _fmt(r["avg_execution_time_s"]),
-                        _fmt(r["avg_cost_usd"]),
+                        percent(r["success_rate"]),
+                        number(r["avg_quality_score"]),
+                        number(r["avg_execution_time_s"]),
+                        number(r["avg_cost_usd"]),
                     ]
                     for r in rows
                 ],
@@ -434,8 +440,8 @@ def correlate_command(
                         r.get("project"),
                         r.get("agent"),
                         "yes" if r.get("success") else "no",
-                        _fmt(r.get("quality_score")),
-                        _fmt(r.get("execution_time_s")),
+                        number(r.get("quality_score")),
+                        number(r.get("execution_time_s")),
                     ]
                     for r in records
                 ],
@@ -443,16 +449,6 @@ def correlate_command(
         )
 
     emit(records, as_json=as_json, human=human)
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
-
-
-def _pct(value: Any) -> str:
-    return "-" if value is None else f"{value * 100:.1f}%"
 
 
 @metrics_group.command("optimize")

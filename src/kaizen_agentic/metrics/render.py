@@ -16,9 +16,9 @@ def performance_summary_markdown(summary: dict[str, Any] | None) -> str:
         "## Performance Summary",
         "",
         f"- Executions: {summary['execution_count']}",
-        f"- Success rate: {_pct(summary.get('success_rate'))}",
-        f"- Average quality: {_num(summary.get('avg_quality_score'))}",
-        f"- Average execution time: {_num(summary.get('avg_execution_time_s'), 's')}",
+        f"- Success rate: {percent(summary.get('success_rate'))}",
+        f"- Average quality: {number(summary.get('avg_quality_score'))}",
+        f"- Average execution time: {number(summary.get('avg_execution_time_s'), 's')}",
         f"- Last execution: {summary.get('last_execution') or '-'}",
         f"- Trend: success {summary['trend']['success_rate']}, "
         f"quality {summary['trend']['quality_score']}",
@@ -29,8 +29,8 @@ def performance_summary_markdown(summary: dict[str, Any] | None) -> str:
         for label, w in windows.items():
             trend = (w.get("trend") or {}).get("verdict", w.get("status"))
             lines.append(
-                f"| {label} | {w['n']} | {_pct(w.get('success_rate'))} | "
-                f"{_num(w.get('avg_quality_score'))} | {trend} |"
+                f"| {label} | {w['n']} | {percent(w.get('success_rate'))} | "
+                f"{number(w.get('avg_quality_score'))} | {trend} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -42,9 +42,13 @@ def sparkline(values: Sequence[float]) -> str:
     )
 
 
-def _pct(value: Any) -> str:
+def percent(value: Any) -> str:
+    """A 0-1 rate as ``83.3%``; ``-`` when unknown."""
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-def _num(value: Any, unit: str = "") -> str:
-    return "-" if value is None else f"{value:.3g}{unit}"
+def number(value: Any, unit: str = "") -> str:
+    """Three significant digits for floats, as-is otherwise; ``-`` when unknown."""
+    if value is None:
+        return "-"
+    return f"{value:.3g}{unit}" if isinstance(value, float) else f"{value}{unit}"
