@@ -54,10 +54,7 @@ def _query_roots(
 
     from kaizen_agentic.fleet import load_roster
 
-    roster = load_roster(roster_file)
-    host = host or socket.gethostname()
-    paths = [repo.path_on(host) for repo in roster.repos if repo.active]
-    return [*roots, *(Path(p) for p in paths if p is not None and Path(p).is_dir())]
+    return [*roots, *load_roster(roster_file).checkouts(host or socket.gethostname())]
 
 
 @click.group("metrics")

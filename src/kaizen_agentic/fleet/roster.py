@@ -89,6 +89,11 @@ class Roster:
     source: str = "roster.yaml"
     warnings: tuple[str, ...] = ()
 
+    def checkouts(self, host: str) -> list[Path]:
+        """The existing checkouts of the active repos on *host*, in roster order."""
+        paths = (repo.path_on(host) for repo in self.repos if repo.active)
+        return [path for path in paths if path is not None and path.is_dir()]
+
     def get(self, slug: str) -> RosterRepo | None:
         return next((repo for repo in self.repos if repo.slug == slug), None)
 
