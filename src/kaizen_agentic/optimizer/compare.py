@@ -404,24 +404,27 @@ def _compare(
 def _quality_test(baseline: list[float], candidate: list[float]) -> QualityResult:
     """Mann-Whitney U on the scores present; adjusted p and significance are filled later."""
     n_base, n_cand = len(baseline), len(candidate)
+    described: dict[str, Any] = {
+        "baseline_n": n_base,
+        "candidate_n": n_cand,
+        "baseline_mean": _mean(baseline),
+        "candidate_mean": _mean(candidate),
+        "baseline_median": _median(baseline),
+        "candidate_median": _median(candidate),
+        "adjusted_p_value": None,
+        "significant": False,
+    }
     if not n_base or not n_cand:
         missing = " and ".join(
             side for side, n in (("baseline", n_base), ("candidate", n_cand)) if not n
         )
         return QualityResult(
-            baseline_n=n_base,
-            candidate_n=n_cand,
-            baseline_mean=_mean(baseline),
-            candidate_mean=_mean(candidate),
-            baseline_median=_median(baseline),
-            candidate_median=_median(candidate),
+            **described,
             u_statistic=None,
             cliffs_delta=None,
             effect_size=None,
             direction=None,
             p_value=None,
-            adjusted_p_value=None,
-            significant=False,
             skipped_reason=f"no quality scores for the {missing}",
         )
     if len(set(baseline) | set(candidate)) == 1:
@@ -435,19 +438,12 @@ def _quality_test(baseline: list[float], candidate: list[float]) -> QualityResul
         u, p = float(result.statistic), _finite_p(result.pvalue)
     delta = 2.0 * u / (n_base * n_cand) - 1.0
     return QualityResult(
-        baseline_n=n_base,
-        candidate_n=n_cand,
-        baseline_mean=_mean(baseline),
-        candidate_mean=_mean(candidate),
-        baseline_median=_median(baseline),
-        candidate_median=_median(candidate),
+        **described,
         u_statistic=u,
         cliffs_delta=delta,
         effect_size=cliffs_delta_magnitude(delta),
         direction=_direction(delta),
         p_value=p,
-        adjusted_p_value=None,
-        significant=False,
     )
 
 
