@@ -83,8 +83,15 @@ def _freeze(instance: object, *names: str) -> None:
         object.__setattr__(instance, name, tuple(getattr(instance, name)))
 
 
+class _Payload:
+    """Shared by the payloads: their fields as plain JSON data."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(_plain(self))
+
+
 @dataclass(frozen=True)
-class MetricsRecorded:
+class MetricsRecorded(_Payload):
     """An execution record was appended to an agent's metrics (``kaizen.metrics.recorded``)."""
 
     subject: ClassVar[str] = "kaizen.metrics.recorded"
@@ -103,12 +110,9 @@ class MetricsRecorded:
                 f"quality_score must be a finite number, got {self.quality_score!r}"
             )
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(_plain(self))
-
 
 @dataclass(frozen=True)
-class AgentInstalled:
+class AgentInstalled(_Payload):
     """An agent prompt was written into a project (``kaizen.agent.installed``)."""
 
     subject: ClassVar[str] = "kaizen.agent.installed"
@@ -120,9 +124,6 @@ class AgentInstalled:
 
     def __post_init__(self) -> None:
         validate_name(self.agent)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(_plain(self))
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class BundleSummary:
 
 
 @dataclass(frozen=True)
-class SchedulePrepared:
+class SchedulePrepared(_Payload):
     """A scheduled run's orientation bundle was prepared (``kaizen.schedule.prepared``)."""
 
     subject: ClassVar[str] = "kaizen.schedule.prepared"
@@ -158,12 +159,9 @@ class SchedulePrepared:
         validate_name(self.agent)
         _freeze(self, "session_close")
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(_plain(self))
-
 
 @dataclass(frozen=True)
-class OptimizerAnalyzed:
+class OptimizerAnalyzed(_Payload):
     """The optimizer analysed a repo's metrics (``kaizen.optimizer.analyzed``)."""
 
     subject: ClassVar[str] = "kaizen.optimizer.analyzed"
@@ -177,9 +175,6 @@ class OptimizerAnalyzed:
         _freeze(self, "agents")
         for agent in self.agents:
             validate_name(agent)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(_plain(self))
 
 
 # subject -> payload class, for consumers that want to rebuild typed payloads.
