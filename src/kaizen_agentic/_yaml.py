@@ -8,6 +8,7 @@ because a plain mapping silently keeps the last one.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -76,6 +77,32 @@ def _refuse_aliases(root: Any) -> None:
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping
 )
+
+
+def read_yaml_text(
+    path: Path, *, what: str, source: str | None = None, max_bytes: int = MAX_YAML_BYTES
+) -> str:
+    """A YAML file's text, capped and UTF-8 checked; FileNotFoundError passes through.
+
+    One byte past the cap is read, so an oversized file is refused unread.
+    Other problems raise :class:`YamlError` naming *source* (default: the path).
+    """
+    shown = source or str(path)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise YamlError(f"{path}: cannot read the {what} ({exc.strerror or exc}); fix it") from None
+    if len(data) > max_bytes:
+        raise YamlError(f"{shown}: file is over the {max_bytes}-byte limit; shorten it")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlError(
+            f"{shown}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
 
 
 def load_yaml(text: str, *, source: str = "<yaml>", max_bytes: int = MAX_YAML_BYTES) -> Any:

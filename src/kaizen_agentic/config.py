@@ -161,10 +161,10 @@ def read_config(root: Path) -> tuple[Config, list[str]]:
     path = config_path(root)
     if not path.is_file():
         return Config(defaults()), []
-    from kaizen_agentic._yaml import YamlError, load_yaml
+    from kaizen_agentic._yaml import YamlError, load_yaml, read_yaml_text
 
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
+        data = load_yaml(read_yaml_text(path, what="config"), source=str(path))
     except YamlError as exc:  # problems are reported per file: drop the path prefix
         return Config(defaults()), [exc.message.removeprefix(f"{path}: ")]
     values, problems = check_config_data(data)

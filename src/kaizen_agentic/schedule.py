@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kaizen_agentic._yaml import MAX_YAML_BYTES, DuplicateKeyError, YamlError, load_yaml
+from kaizen_agentic._yaml import DuplicateKeyError, YamlError, load_yaml, read_yaml_text
 from kaizen_agentic.errors import InvalidNameError, ProblemsError
 from kaizen_agentic.names import is_valid_name, validate_name
 
@@ -241,27 +241,13 @@ def check_schedule_text(
 
 def _read_text(path: Path) -> str:
     try:
-        with path.open("rb") as handle:
-            # Read one byte past the cap so an oversized file is refused unread.
-            data = handle.read(MAX_YAML_BYTES + 1)
+        return read_yaml_text(path, what="schedule", source=path.name)
     except FileNotFoundError:
         raise ScheduleNotFoundError(
             f"no schedule at {path}; run: kaizen-agentic schedule init"
         ) from None
-    except OSError as exc:
-        raise ScheduleError(
-            f"{path}: cannot read the schedule ({exc.strerror or exc}); fix it"
-        ) from None
-    if len(data) > MAX_YAML_BYTES:
-        raise ScheduleError(
-            f"{path.name}: file is over the {MAX_YAML_BYTES}-byte limit; shorten it"
-        )
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScheduleError(
-            f"{path.name}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-        ) from None
+    except YamlError as exc:
+        raise ScheduleError(exc.message) from None
 
 
 def _duplicate_problem(text: str, error: DuplicateKeyError) -> str:

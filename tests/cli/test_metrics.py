@@ -300,3 +300,11 @@ def test_unparsable_config_names_the_file_once(project: Path) -> None:
         2,
         f"Error: {path}: invalid YAML (line 2): did not find expected node content\n",
     )
+
+
+def test_a_config_that_is_not_utf8_is_a_clear_error(project: Path) -> None:
+    (project / ".kaizen").mkdir()
+    path = project / ".kaizen" / "config.yml"
+    path.write_bytes(b"domain: caf\xe9\n")
+    code, _, err = run("metrics", "record", "coach", "--success", "-t", str(project))
+    assert (code, err) == (2, f"Error: {path}: not UTF-8 text (byte 11); save the file as UTF-8\n")

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from kaizen_agentic._yaml import MAX_YAML_BYTES, YamlError, load_yaml
+from kaizen_agentic._yaml import YamlError, load_yaml, read_yaml_text
 from kaizen_agentic.errors import InvalidInputError, ProblemsError
 from kaizen_agentic.names import is_valid_name
 
@@ -130,23 +130,13 @@ def load_roster(path: Path | str) -> Roster:
     """
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_YAML_BYTES + 1)
+        text = read_yaml_text(path, what="roster")
     except FileNotFoundError:
         raise RosterNotFoundError(
             f"no roster at {path}; pass --roster FILE or set {ROSTER_ENV} to an existing file"
         ) from None
-    except OSError as exc:
-        reason = exc.strerror or exc
-        raise RosterError(f"{path}: cannot read the roster ({reason}); fix it") from None
-    if len(data) > MAX_YAML_BYTES:
-        raise RosterError(f"{path}: file is over the {MAX_YAML_BYTES}-byte limit; shorten it")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RosterError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-        ) from None
+    except YamlError as exc:
+        raise RosterError(exc.message) from None
     try:
         document = load_yaml(text, source=str(path))
     except YamlError as exc:
