@@ -65,11 +65,11 @@ class DemoReport:
 
 def run_demo(directory: Path, *, now: datetime | None = None, seed: int = 7) -> DemoReport:
     """Build the demo fleet under *directory* (replacing an earlier demo) and run the loop."""
+    from kaizen_agentic.analysis.compare import compare_versions
+    from kaizen_agentic.analysis.optimizer import OptimizerStore
     from kaizen_agentic.fleet import discover_scheduled_runs, load_roster
     from kaizen_agentic.fleet.health import fleet_health
     from kaizen_agentic.fleet.runner import run_cycle
-    from kaizen_agentic.optimizer.compare import compare_versions
-    from kaizen_agentic.optimizer.loop import OptimizerStore
 
     now = now or datetime.now(timezone.utc)
     directory = _fresh(directory)
@@ -124,7 +124,7 @@ def _build_fleet(directory: Path, now: datetime, rng: random.Random) -> Path:
         schedule.parent.mkdir(parents=True, exist_ok=True)
         schedule.write_text(SCHEDULE)
         _write_history(root, cast, now, rng)
-        from kaizen_agentic.memory import add_memory, init_memory
+        from kaizen_agentic.orient.memory import add_memory, init_memory
 
         init_memory(root, cast.agent, now=now)
         add_memory(

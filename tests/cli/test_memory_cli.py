@@ -14,8 +14,8 @@ from kaizen_agentic.cli import KaizenGroup
 from kaizen_agentic.cli.feedback import feedback_group
 from kaizen_agentic.cli.memory import memory_group
 from kaizen_agentic.cli.protocols import protocols_group
-from kaizen_agentic.feedback import add_feedback, read_feedback_ratings
-from kaizen_agentic.memory import memory_template
+from kaizen_agentic.orient.feedback import add_feedback, read_feedback_ratings
+from kaizen_agentic.orient.memory import memory_template
 
 # The real root group's error handling (KaizenError -> "Error: ..." + exit code)
 # around these groups, without registering them in kaizen_agentic.cli.

@@ -6,9 +6,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from kaizen_agentic.config import Config, check_config_data
-from kaizen_agentic.errors import InvalidInputError
-from kaizen_agentic.metrics.analytics import (
+from kaizen_agentic.analysis.windows import (
     Feedback,
     LayeredQuality,
     Strategies,
@@ -16,6 +14,8 @@ from kaizen_agentic.metrics.analytics import (
     analyse_windows,
     mann_kendall_p,
 )
+from kaizen_agentic.config import Config, check_config_data
+from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.metrics.columns import Columns
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)

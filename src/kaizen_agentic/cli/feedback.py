@@ -9,7 +9,7 @@ import click
 from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.cli._output import emit, json_option, table, target_option
 from kaizen_agentic.cli._params import check_agent_name
-from kaizen_agentic.feedback import add_feedback, feedback_path, list_feedback
+from kaizen_agentic.orient.feedback import add_feedback, feedback_path, list_feedback
 
 
 @click.group("feedback")

@@ -10,7 +10,7 @@ from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.cli._output import emit, json_option, target_option
 from kaizen_agentic.cli._params import check_agent_name
 from kaizen_agentic.errors import KaizenError
-from kaizen_agentic.memory import (
+from kaizen_agentic.orient.memory import (
     DEFAULT_SECTION,
     SECTIONS,
     add_memory,
@@ -130,7 +130,7 @@ def brief_command(agent: str | None, target: Path, as_json: bool) -> None:
         kaizen-agentic memory brief
         kaizen-agentic memory brief tdd-workflow --json
     """
-    from kaizen_agentic.prepare import coach_brief, render_brief_markdown
+    from kaizen_agentic.orient.bundle import coach_brief, render_brief_markdown
 
     sections = coach_brief(target, agent)
 

@@ -466,7 +466,7 @@ def optimize_command(agent: str | None, target: Path, as_json: bool) -> None:
         kaizen-agentic metrics optimize
         kaizen-agentic metrics optimize tdd-workflow --json
     """
-    from kaizen_agentic.optimizer.loop import run_optimizer_with_event
+    from kaizen_agentic.analysis.optimizer import run_optimizer_with_event
 
     run = run_optimizer_with_event(target, agent)
 
@@ -519,8 +519,8 @@ def compare_command(
         kaizen-agentic metrics compare tdd-workflow
         kaizen-agentic metrics compare tdd-workflow --baseline 3f2a9c1b7d0e --json
     """
+    from kaizen_agentic.analysis.compare import compare_versions
     from kaizen_agentic.metrics.store import MetricsStore
-    from kaizen_agentic.optimizer.compare import compare_versions
 
     records = MetricsStore(target, agent).read_executions()
     result = compare_versions(records, baseline, candidate)

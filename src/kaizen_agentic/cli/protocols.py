@@ -11,7 +11,7 @@ from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.cli._output import emit, json_option, table, target_option
 from kaizen_agentic.cli._params import check_agent_name, check_slug
 from kaizen_agentic.errors import InvalidInputError
-from kaizen_agentic.protocols import (
+from kaizen_agentic.orient.protocols import (
     MAX_PROTOCOL_BYTES,
     add_protocol,
     list_protocols,

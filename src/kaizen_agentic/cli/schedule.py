@@ -228,12 +228,16 @@ def prepare_command(agent: str, fmt: str, emit: bool, target: Path) -> None:
         kaizen-agentic schedule prepare coach
         kaizen-agentic schedule prepare coach --format json | python -m json.tool
     """
-    from kaizen_agentic.prepare import build_bundle, render_bundle_json, render_bundle_markdown
+    from kaizen_agentic.orient.bundle import (
+        build_bundle,
+        render_bundle_json,
+        render_bundle_markdown,
+    )
 
     bundle = build_bundle(target, agent)
     text = render_bundle_json(bundle) if fmt == "json" else render_bundle_markdown(bundle)
     click.echo(text)
     if emit:
-        from kaizen_agentic.prepare import emit_prepared
+        from kaizen_agentic.orient.bundle import emit_prepared
 
         emit_prepared(target, bundle, fmt=fmt, size=len(text.encode("utf-8")))

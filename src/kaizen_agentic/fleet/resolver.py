@@ -33,7 +33,7 @@ from typing import Any
 from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.fleet.roster import Roster, RosterRepo
-from kaizen_agentic.prepare import prepare_command
+from kaizen_agentic.orient.bundle import prepare_command
 from kaizen_agentic.schedule import (
     CADENCES,
     ScheduleEntry,

@@ -164,7 +164,7 @@ def execute_run(
     in the outcome. *hold* is a test hook called between the bundle and the
     task (to kill a worker mid-activity).
     """
-    from kaizen_agentic.prepare import build_bundle, emit_prepared, render_bundle_markdown
+    from kaizen_agentic.orient.bundle import build_bundle, emit_prepared, render_bundle_markdown
 
     now = now or datetime.now(timezone.utc)
     run = due.run
@@ -173,7 +173,7 @@ def execute_run(
     bundle: dict[str, Any] = {}
 
     def optimize() -> None:
-        from kaizen_agentic.optimizer.loop import run_optimizer_with_event
+        from kaizen_agentic.analysis.optimizer import run_optimizer_with_event
 
         run_optimizer_with_event(root, now=now)
 

@@ -41,7 +41,7 @@ def publish_evidence(
     now: datetime | None = None,
 ) -> Package:
     """Copy the evidence of one agent (or all) into a new package under *out*."""
-    from kaizen_agentic.optimizer.loop import OptimizerStore
+    from kaizen_agentic.analysis.optimizer import OptimizerStore
 
     now = now or datetime.now(timezone.utc)
     agents = [agent] if agent else MetricsStore.list_agents(root)

@@ -69,7 +69,7 @@ def show_metrics(
 ) -> dict[str, Any]:
     """Summary (also written to summary.json), windows, recent quality, last executions."""
     from kaizen_agentic._fs import atomic_write_text
-    from kaizen_agentic.metrics.analytics import summarise_store, to_json
+    from kaizen_agentic.analysis.windows import summarise_store, to_json
 
     config = load_config(root)
     store = MetricsStore(root, agent, retention_days=config.retention_days)

@@ -165,7 +165,7 @@ class MetricsStore:
 
     def summarise(self, now: datetime | None = None) -> dict[str, Any]:
         """The summary.json document: seed-compatible keys plus ``windows``."""
-        from kaizen_agentic.metrics.analytics import summarise_store
+        from kaizen_agentic.analysis.windows import summarise_store
 
         return summarise_store(self, now=now)
 

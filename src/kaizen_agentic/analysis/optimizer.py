@@ -19,11 +19,11 @@ from typing import Any
 from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
 from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.agents.template import MetricSpec
+from kaizen_agentic.analysis.rules import RULES, Recommendation, RuleInput, Thresholds
 from kaizen_agentic.config import Config, load_config
 from kaizen_agentic.errors import KaizenError
 from kaizen_agentic.metrics.records import format_timestamp, parse_timestamp
 from kaizen_agentic.metrics.store import METRICS_RELATIVE, MetricsStore
-from kaizen_agentic.optimizer.rules import RULES, Recommendation, RuleInput, Thresholds
 
 MIN_SAMPLES_FOR_RECOMMENDATIONS = 10
 INSUFFICIENT = "insufficient_data"
@@ -84,7 +84,7 @@ class OptimizationLoop:
         cls, store: MetricsStore, *, config: Config | None = None, now: datetime | None = None
     ) -> OptimizationLoop:
         """Load the store's records, windows and the agent's primary metric."""
-        from kaizen_agentic.metrics.analytics import analyse_store
+        from kaizen_agentic.analysis.windows import analyse_store
 
         config = config or load_config(store.project_root)
         now = now or datetime.now(timezone.utc)
@@ -168,7 +168,7 @@ class OptimizationLoop:
         )
 
     def _comparison(self) -> dict[str, Any] | None:
-        from kaizen_agentic.optimizer.compare import compare_versions
+        from kaizen_agentic.analysis.compare import compare_versions
 
         versions = {r.get("agent_version") for r in self.records if r.get("agent_version")}
         if len(versions) < 2:

@@ -508,7 +508,7 @@ def analyse_store(
     feedback: Feedback | None = None,
 ) -> tuple[Totals, list[WindowResult]]:
     """Load one agent's records (through the cache) and analyse its windows."""
-    from kaizen_agentic.feedback import read_feedback_ratings
+    from kaizen_agentic.orient.feedback import read_feedback_ratings
 
     columns = load_columns(store.executions_path, store.cache_dir)
     strategies = Strategies.from_config(config)

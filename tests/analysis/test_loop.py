@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from kaizen_agentic import MIN_SAMPLES_FOR_RECOMMENDATIONS, OptimizationLoop, OptimizerStore
+from kaizen_agentic.analysis import run_optimizer
 from kaizen_agentic.metrics import MetricsStore, complete_record
 from kaizen_agentic.metrics.publish import publish_evidence, verify_package
-from kaizen_agentic.optimizer import run_optimizer
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from kaizen_agentic.errors import InvalidInputError, InvalidNameError, KaizenError
-from kaizen_agentic.protocols import (
+from kaizen_agentic.orient.protocols import (
     MAX_PROTOCOL_BYTES,
     ProtocolInfo,
     add_protocol,

@@ -42,7 +42,7 @@ def session_close_commands(agent: str, root: Path) -> list[str]:
 
 def build_bundle(root: Path, agent: str, *, now: datetime | None = None) -> dict[str, Any]:
     """The §6 bundle as plain data; an unknown (well-formed) agent still gets one."""
-    from kaizen_agentic.memory import read_memory
+    from kaizen_agentic.orient.memory import read_memory
 
     validate_name(agent)
     now = now or datetime.now(timezone.utc)
@@ -155,9 +155,9 @@ def coach_brief(
     root: Path, agent: str | None = None, *, now: datetime | None = None, feedback_count: int = 5
 ) -> list[BriefSection]:
     """The coach orientation for one agent, or every agent with memory or metrics."""
-    from kaizen_agentic.feedback import list_feedback
-    from kaizen_agentic.memory import memory_highlights, read_memory
-    from kaizen_agentic.optimizer.loop import OptimizerStore
+    from kaizen_agentic.analysis.optimizer import OptimizerStore
+    from kaizen_agentic.orient.feedback import list_feedback
+    from kaizen_agentic.orient.memory import memory_highlights, read_memory
 
     now = now or datetime.now(timezone.utc)
     agents = [validate_name(agent)] if agent else brief_agents(root)
@@ -219,8 +219,8 @@ def _metrics_summary(root: Path, agent: str, now: datetime) -> dict[str, Any] | 
     store = MetricsStore(root, agent)
     if not store.executions_path.exists():
         return None
+    from kaizen_agentic.analysis.windows import summarise_store
     from kaizen_agentic.config import read_config
-    from kaizen_agentic.metrics.analytics import summarise_store
 
     config, problems = read_config(root)
     summary = summarise_store(store, now=now, config=None if problems else config)
@@ -228,7 +228,7 @@ def _metrics_summary(root: Path, agent: str, now: datetime) -> dict[str, Any] | 
 
 
 def _open_recommendations(root: Path, agent: str) -> list[dict[str, Any]]:
-    from kaizen_agentic.optimizer.loop import OptimizerStore
+    from kaizen_agentic.analysis.optimizer import OptimizerStore
 
     return OptimizerStore(root).open_recommendations(agent)
 

@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 
 from kaizen_agentic.errors import InvalidInputError, InvalidNameError
-from kaizen_agentic.feedback import (
+from kaizen_agentic.metrics.records import MalformedLineWarning
+from kaizen_agentic.orient.feedback import (
     add_feedback,
     agent_state_dir,
     feedback_path,
     list_feedback,
     read_feedback_ratings,
 )
-from kaizen_agentic.metrics.records import MalformedLineWarning
 
 
 def test_add_appends_one_sorted_json_line(project: Path) -> None:

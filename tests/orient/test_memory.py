@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kaizen_agentic.errors import InvalidInputError, InvalidNameError, KaizenError
-from kaizen_agentic.memory import (
+from kaizen_agentic.orient.memory import (
     SECTIONS,
     add_memory,
     init_memory,

@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kaizen_agentic.errors import InvalidInputError
-from kaizen_agentic.optimizer.compare import (
+from kaizen_agentic.analysis.compare import (
     SuccessRateResult,
     VersionComparison,
     cliffs_delta_magnitude,
@@ -18,6 +17,7 @@ from kaizen_agentic.optimizer.compare import (
     newcombe_difference_interval,
     wilson_interval,
 )
+from kaizen_agentic.errors import InvalidInputError
 
 Z95 = 1.959963984540054
 BASE = "9c1b00000000"

@@ -5,7 +5,7 @@ Importing this package is cheap; numpy and scipy load when an analysis runs.
 
 from __future__ import annotations
 
-from kaizen_agentic.optimizer.loop import (
+from kaizen_agentic.analysis.optimizer import (
     MIN_SAMPLES_FOR_RECOMMENDATIONS,
     AgentAnalysis,
     OptimizationLoop,
@@ -13,7 +13,7 @@ from kaizen_agentic.optimizer.loop import (
     OptimizerStore,
     run_optimizer,
 )
-from kaizen_agentic.optimizer.rules import RULES, Recommendation, Thresholds
+from kaizen_agentic.analysis.rules import RULES, Recommendation, Thresholds
 
 __all__ = [
     "MIN_SAMPLES_FOR_RECOMMENDATIONS",

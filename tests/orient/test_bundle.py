@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kaizen_agentic.cli import cli
-from kaizen_agentic.prepare import build_bundle, coach_brief, render_brief_markdown
+from kaizen_agentic.orient.bundle import build_bundle, coach_brief, render_brief_markdown
 
 KEYS = [
     "agent",

@@ -16,7 +16,7 @@ from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.names import validate_name
 
 if TYPE_CHECKING:
-    from kaizen_agentic.metrics.analytics import Feedback
+    from kaizen_agentic.analysis.windows import Feedback
 
 
 def agent_state_dir(root: Path, agent: str) -> Path:
@@ -113,7 +113,7 @@ def _is_rating(value: object) -> bool:
 
 def read_feedback_ratings(root: Path, agent: str) -> Feedback:
     """Ratings with their times, as the analytics strategies take them."""
-    from kaizen_agentic.metrics.analytics import Feedback
+    from kaizen_agentic.analysis.windows import Feedback
     from kaizen_agentic.metrics.records import parse_timestamp
 
     times, ratings = [], []

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from kaizen_agentic.agents.template import MetricSpec
 
 if TYPE_CHECKING:
-    from kaizen_agentic.metrics.analytics import WindowResult
+    from kaizen_agentic.analysis.windows import WindowResult
 
 DECLINING = "declining"
 
