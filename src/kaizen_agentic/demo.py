@@ -65,7 +65,8 @@ class DemoReport:
 
 def run_demo(directory: Path, *, now: datetime | None = None, seed: int = 7) -> DemoReport:
     """Build the demo fleet under *directory* (replacing an earlier demo) and run the loop."""
-    from kaizen_agentic.analysis.compare import compare_versions
+    from kaizen_agentic.analysis.compare import compare_runs
+    from kaizen_agentic.analysis.evidence import load_evidence
     from kaizen_agentic.analysis.optimizer import OptimizerStore
     from kaizen_agentic.fleet import discover_scheduled_runs, load_roster
     from kaizen_agentic.fleet.health import fleet_health
@@ -91,8 +92,8 @@ def run_demo(directory: Path, *, now: datetime | None = None, seed: int = 7) -> 
         summary = MetricsStore(root, cast.agent).summarise(now=at)
         report.trends[f"{cast.repo}/{cast.agent}"] = summary["trend"]["quality_score"]
     improving = CAST[0]
-    records = MetricsStore(directory / "repos" / improving.repo, improving.agent).read_executions()
-    report.comparison = compare_versions(records).to_dict()
+    evidence = load_evidence(directory / "repos" / improving.repo, improving.agent, now=at)
+    report.comparison = compare_runs(evidence.versions).to_dict()
     report.health = fleet_health(state, [c.repo for c in CAST]).to_dict()
     return report
 

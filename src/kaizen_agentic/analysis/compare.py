@@ -24,8 +24,10 @@ __all__ = [
     "QualityResult",
     "SuccessRateResult",
     "VersionComparison",
+    "VersionRuns",
     "VersionSample",
     "cliffs_delta_magnitude",
+    "compare_runs",
     "compare_versions",
     "holm_adjust",
     "newcombe_difference_interval",
@@ -171,12 +173,25 @@ def compare_versions(
     (the message lists the versions that do), when both names are the same,
     or when *alpha* / *min_samples* are out of range.
     """
+    return compare_runs(
+        _group_by_version(records), baseline, candidate, alpha=alpha, min_samples=min_samples
+    )
+
+
+def compare_runs(
+    groups: Mapping[str, VersionRuns],
+    baseline: str | None = None,
+    candidate: str | None = None,
+    *,
+    alpha: float = 0.05,
+    min_samples: int = 10,
+) -> VersionComparison:
+    """:func:`compare_versions` over runs already grouped by version (oldest first)."""
     if not 0.0 < alpha < 1.0:
         raise InvalidInputError(f"alpha must be between 0 and 1 (exclusive), got {alpha}.")
     if min_samples < 1:
         raise InvalidInputError(f"min_samples must be at least 1, got {min_samples}.")
 
-    groups = _group_by_version(records)
     ordered = tuple(groups)
     for role, name in (("baseline", baseline), ("candidate", candidate)):
         if name is not None and name not in groups:
@@ -285,7 +300,9 @@ def cliffs_delta_magnitude(delta: float) -> EffectSize:
 
 
 @dataclass
-class _Group:
+class VersionRuns:
+    """One version's runs, as a comparison needs them."""
+
     version: str
     first_seen: datetime | None
     first_index: int
@@ -304,9 +321,9 @@ class _Group:
         )
 
 
-def _group_by_version(records: Iterable[Mapping[str, Any]]) -> dict[str, _Group]:
+def _group_by_version(records: Iterable[Mapping[str, Any]]) -> dict[str, VersionRuns]:
     """Versions with usable records, in order of first appearance."""
-    groups: dict[str, _Group] = {}
+    groups: dict[str, VersionRuns] = {}
     for index, record in enumerate(records):
         version = record.get("agent_version")
         success = record.get("success")
@@ -315,7 +332,7 @@ def _group_by_version(records: Iterable[Mapping[str, Any]]) -> dict[str, _Group]
         when = _parse_timestamp(record.get("timestamp"))
         group = groups.get(version)
         if group is None:
-            group = groups[version] = _Group(version, when, index)
+            group = groups[version] = VersionRuns(version, when, index)
         elif when is not None and (group.first_seen is None or when < group.first_seen):
             group.first_seen = when
         group.runs += 1
@@ -346,7 +363,7 @@ def _pick_versions(
 
 
 def _compare(
-    base: _Group, cand: _Group, alpha: float, min_samples: int, ordered: tuple[str, ...]
+    base: VersionRuns, cand: VersionRuns, alpha: float, min_samples: int, ordered: tuple[str, ...]
 ) -> VersionComparison:
     from scipy import stats
 
@@ -448,8 +465,8 @@ def _quality_test(baseline: list[float], candidate: list[float]) -> QualityResul
 
 
 def _verdict(
-    base: _Group,
-    cand: _Group,
+    base: VersionRuns,
+    cand: VersionRuns,
     success: SuccessRateResult,
     quality: QualityResult,
     alpha: float,

@@ -12,18 +12,19 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
-from kaizen_agentic.agents import AgentRegistry
-from kaizen_agentic.agents.template import MetricSpec
 from kaizen_agentic.analysis.rules import RULES, Recommendation, RuleInput, Thresholds
 from kaizen_agentic.config import Config, load_config
-from kaizen_agentic.errors import KaizenError
-from kaizen_agentic.metrics.records import format_timestamp, parse_timestamp
+from kaizen_agentic.errors import InvalidInputError
+from kaizen_agentic.metrics.records import format_timestamp
 from kaizen_agentic.metrics.store import METRICS_RELATIVE, MetricsStore
+
+if TYPE_CHECKING:
+    from kaizen_agentic.analysis.evidence import AgentEvidence
 
 MIN_SAMPLES_FOR_RECOMMENDATIONS = 10
 INSUFFICIENT = "insufficient_data"
@@ -56,80 +57,50 @@ class AgentAnalysis:
 
 
 class OptimizationLoop:
-    """Analyses one agent's records and fires the rules."""
+    """Analyses one agent's evidence and fires the rules."""
 
-    def __init__(
-        self,
-        agent: str,
-        records: Sequence[Mapping[str, Any]],
-        *,
-        windows: list[Any],
-        thresholds: Thresholds | None = None,
-        primary_metric: MetricSpec | None = None,
-        prompt_file: str | None = None,
-        agent_version: str | None = None,
-        now: datetime | None = None,
-    ) -> None:
-        self.agent = agent
-        self.records = records
-        self.windows = windows
-        self.thresholds = thresholds or Thresholds()
-        self.primary_metric = primary_metric
-        self.prompt_file = prompt_file or f"agents/agent-{agent}.md"
-        self.agent_version = agent_version
-        self.now = now or datetime.now(timezone.utc)
+    def __init__(self, evidence: AgentEvidence, *, thresholds: Thresholds | None = None) -> None:
+        self.evidence = evidence
+        self.agent = evidence.agent
+        self.thresholds = thresholds or Thresholds(**evidence.config.section("optimizer"))
 
     @classmethod
     def from_metrics_store(
         cls, store: MetricsStore, *, config: Config | None = None, now: datetime | None = None
     ) -> OptimizationLoop:
-        """Load the store's records, windows and the agent's primary metric."""
-        from kaizen_agentic.analysis.windows import analyse_store
+        """The loop over the store's agent: its records, windows and frontmatter targets."""
+        from kaizen_agentic.analysis.evidence import load_evidence
 
-        config = config or load_config(store.project_root)
-        now = now or datetime.now(timezone.utc)
-        resolved = _resolve(store.project_root, store.agent_name)
-        metric = None
-        if resolved is not None:
-            try:
-                metric = resolved.load().primary_metric
-            except KaizenError:
-                metric = None
-        _, windows = analyse_store(
-            store, now=now, config=config, direction=metric.direction if metric else None
-        )
-        optimizer = config.section("optimizer")
-        return cls(
-            store.agent_name,
-            store.read_executions(),
-            windows=windows,
-            thresholds=Thresholds(**optimizer),
-            primary_metric=metric,
-            prompt_file=_prompt_file(resolved, store.project_root, store.agent_name),
-            agent_version=resolved.agent_version if resolved else None,
-            now=now,
-        )
+        return cls(load_evidence(store.project_root, store.agent_name, config, now=now))
 
     def analyse(self) -> AgentAnalysis:
-        count = len(self.records)
+        from kaizen_agentic.analysis.evidence import summarise
+
+        evidence = self.evidence
+        count = evidence.totals.count
+        windows = summarise(evidence).windows
         base = AgentAnalysis(
-            self.agent, "ok", count, self.agent_version, windows=[w.to_dict() for w in self.windows]
+            self.agent,
+            "ok",
+            count,
+            evidence.agent_version,
+            windows=[w.to_dict() for w in windows],
         )
-        if count < MIN_SAMPLES_FOR_RECOMMENDATIONS:
+        minimum = self.thresholds.min_samples
+        if count < minimum:
             base.status = INSUFFICIENT
-            base.message = (
-                f"{count} executions; recommendations need at least "
-                f"{MIN_SAMPLES_FOR_RECOMMENDATIONS}"
-            )
+            base.message = f"{count} executions; recommendations need at least {minimum}"
             return base
+        cost = evidence.cost
         data = RuleInput(
             self.agent,
-            self.prompt_file,
-            self.windows,
-            self.records,
+            evidence.prompt_file,
+            windows,
             self.thresholds,
-            self.primary_metric,
-            self._cost_by_period(),
+            evidence.primary_metric,
+            failure_reasons=evidence.failure_reasons,
+            primary_values=evidence.primary_values,
+            cost_by_period=(cost.previous, cost.current, cost.previous_n, cost.current_n),
         )
         base.recommendations = [r for rule in RULES.values() if (r := rule(data)) is not None]
         base.comparison = self._comparison()
@@ -140,40 +111,12 @@ class OptimizationLoop:
         )
         return base
 
-    def _cost_by_period(self) -> tuple[float | None, float | None, int, int]:
-        """Average cost per task in the last 30 days and in the 30 days before."""
-        current_start = self.now - timedelta(days=30)
-        previous_start = self.now - timedelta(days=60)
-        current: list[float] = []
-        previous: list[float] = []
-        for record in self.records:
-            cost = record.get("cost")
-            usd = cost.get("usd") if isinstance(cost, Mapping) else None
-            if not isinstance(usd, (int, float)) or isinstance(usd, bool):
-                continue
-            try:
-                moment = parse_timestamp(str(record.get("timestamp")))
-            except ValueError:
-                continue
-            if current_start <= moment <= self.now:
-                current.append(float(usd))
-            elif previous_start <= moment < current_start:
-                previous.append(float(usd))
-        floor = 5  # a window needs as many points as a trend does before it can fire
-        return (
-            sum(previous) / len(previous) if len(previous) >= floor else None,
-            sum(current) / len(current) if len(current) >= floor else None,
-            len(previous),
-            len(current),
-        )
-
     def _comparison(self) -> dict[str, Any] | None:
-        from kaizen_agentic.analysis.compare import compare_versions
+        from kaizen_agentic.analysis.compare import compare_runs
 
-        versions = {r.get("agent_version") for r in self.records if r.get("agent_version")}
-        if len(versions) < 2:
+        if len(self.evidence.versions) < 2:
             return None
-        return compare_versions(self.records).to_dict()
+        return compare_runs(self.evidence.versions).to_dict()
 
 
 class OptimizerStore:
@@ -204,6 +147,13 @@ class OptimizerStore:
         fingerprint: str = "",
         generated_at: str = "",
     ) -> int:
+        """Append *agent*'s recommendations to the history; return how many."""
+        strangers = sorted({r.agent for r in recommendations} - {agent})
+        if strangers:  # one agent's history line must never carry another agent's advice
+            raise InvalidInputError(
+                f"recommendations for {', '.join(strangers)} given as {agent}'s; "
+                "append each agent's recommendations separately"
+            )
         self.directory.mkdir(parents=True, exist_ok=True)
         with exclusive_lock(self.lock_path):
             for rec in recommendations:
@@ -241,16 +191,16 @@ def run_optimizer(
     root: Path, agent: str | None = None, *, now: datetime | None = None
 ) -> OptimizerRun:
     """Analyse one agent (or every agent with metrics), write analysis.json, append history."""
+    from kaizen_agentic.analysis.evidence import load_evidence
+
     config = load_config(root)
     now = now or datetime.now(timezone.utc)
-    agents = [agent] if agent else MetricsStore.list_agents(root)
-    stores = [MetricsStore(root, name, retention_days=config.retention_days) for name in agents]
-    analyses = [
-        OptimizationLoop.from_metrics_store(s, config=config, now=now).analyse() for s in stores
-    ]
+    every = MetricsStore.list_agents(root)
+    agents = [agent] if agent else every
+    evidence = {name: load_evidence(root, name, config, now=now) for name in {*agents, *every}}
+    analyses = [OptimizationLoop(evidence[name]).analyse() for name in agents]
     # over every agent's inputs, so analysing one agent and then all agrees
-    every = [MetricsStore(root, name) for name in MetricsStore.list_agents(root)]
-    fingerprint = _fingerprint(root, every, config)
+    fingerprint = _fingerprint([evidence[name] for name in every], config)
     optimizer = OptimizerStore(root)
     previous = optimizer.read_analysis() or {}
     generated_at = format_timestamp(now)
@@ -276,37 +226,12 @@ def run_optimizer(
     return OptimizerRun(report if changed else previous, analyses, changed, appended)
 
 
-def _fingerprint(root: Path, stores: Sequence[MetricsStore], config: Config) -> str:
-    """sha256 over the records, the resolved agent files and the settings."""
+def _fingerprint(evidence: Sequence[AgentEvidence], config: Config) -> str:
+    """sha256 over the settings and each agent's name, resolved version and numbers read."""
     digest = hashlib.sha256(json.dumps(dict(config.values), sort_keys=True).encode())
-    registry = AgentRegistry(root)
-    for store in stores:
-        digest.update(store.agent_name.encode() + b"\x00")
-        digest.update((registry.agent_version(store.agent_name) or "").encode())
-        try:
-            with store.executions_path.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    digest.update(block)
-        except FileNotFoundError:
-            pass
+    for item in evidence:
+        digest.update(f"{item.agent}\x00{item.agent_version or ''}\x00{item.digest}".encode())
     return digest.hexdigest()
-
-
-def _resolve(root: Path, agent: str) -> Any:
-    return AgentRegistry(root).resolve(agent)
-
-
-def _prompt_file(resolved: Any, root: Path, agent: str) -> str:
-    """Where the user edits the prompt; a catalog agent must be installed first."""
-    if resolved is None or resolved.source == "catalog":
-        return (
-            f"agents/agent-{agent}.md (install an editable copy first: "
-            f"kaizen-agentic install {agent})"
-        )
-    try:
-        return str(resolved.path.relative_to(root))
-    except ValueError:
-        return str(resolved.path)
 
 
 def run_optimizer_with_event(

@@ -61,11 +61,11 @@ class RuleInput:
     agent: str
     prompt_file: str
     windows: Sequence[WindowResult]
-    records: Sequence[Mapping[str, Any]]
     thresholds: Thresholds
     primary_metric: MetricSpec | None
+    failure_reasons: Counter[str] = field(default_factory=Counter)
+    primary_values: tuple[float, int] | None = None  # (mean, n) of the primary metric's values
     cost_by_period: tuple[float | None, float | None, int, int] = (None, None, 0, 0)
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def reference_window(self) -> WindowResult | None:
         """The 30d window when it has data, else the widest window that does."""
@@ -113,7 +113,7 @@ def low_success_rate(data: RuleInput) -> Recommendation | None:
     if window is None or window.success_rate is None or window.success_rate >= floor:
         return None
     rate = window.success_rate
-    reasons = _failure_reasons(data.records)
+    reasons = data.failure_reasons
     if reasons:
         top, count = reasons.most_common(1)[0]
         cause = (
@@ -150,15 +150,10 @@ def quality_below_target(data: RuleInput) -> Recommendation | None:
     window = data.reference_window()
     if metric is None or window is None:
         return None
-    values = [
-        float(r["primary_metric"]["value"])
-        for r in data.records
-        if isinstance(r.get("primary_metric"), Mapping)
-        and r["primary_metric"].get("name") == metric.name
-        and isinstance(r["primary_metric"].get("value"), (int, float))
-    ]
-    if values:
-        observed, source = sum(values) / len(values), f"primary_metric {metric.name}"
+    measured = 0
+    if data.primary_values is not None:
+        observed, measured = data.primary_values
+        source = f"primary_metric {metric.name}"
     elif metric.direction == "higher" and 0 < metric.target <= 1 and window.avg_quality_score:
         observed, source = window.avg_quality_score, "quality_score"
     else:
@@ -179,7 +174,7 @@ def quality_below_target(data: RuleInput) -> Recommendation | None:
             "target": metric.target,
             "direction": metric.direction,
             "source": source,
-            "n": len(values) or window.n,
+            "n": measured or window.n,
         },
         f"In {data.prompt_file}, {source} averages {observed:.3g} against the target "
         f"{metric.target:g} ({metric.direction} is better). Tighten the 'done' "
@@ -266,16 +261,3 @@ def _make(
     return Recommendation(
         recommendation_id(data.agent, rule, window), data.agent, rule, severity, evidence, action
     )
-
-
-def _failure_reasons(records: Sequence[Mapping[str, Any]]) -> Counter[str]:
-    reasons: Counter[str] = Counter()
-    for record in records:
-        if record.get("success") is not False:
-            continue
-        metadata = record.get("metadata")
-        if isinstance(metadata, Mapping):
-            reason = metadata.get("failure_reason") or metadata.get("error")
-            if isinstance(reason, str) and reason.strip():
-                reasons[reason.strip()[:120]] += 1
-    return reasons

@@ -23,17 +23,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from kaizen_agentic.config import Config, defaults
 from kaizen_agentic.errors import InvalidInputError
-from kaizen_agentic.metrics.columns import Columns, FloatArray, load_columns
+from kaizen_agentic.metrics.columns import Columns, FloatArray
 from kaizen_agentic.metrics.records import format_timestamp
-
-if TYPE_CHECKING:
-    from kaizen_agentic.metrics.store import MetricsStore
 
 IMPROVING, STABLE, DECLINING, INSUFFICIENT = "improving", "stable", "declining", "insufficient_data"
 MAX_TREND_POINTS = 1000
@@ -468,6 +465,7 @@ class Totals:
     avg_quality_score: float | None
     avg_execution_time_s: float | None
     last_execution: str | None
+    first_execution: str | None = None
 
     @staticmethod
     def of(columns: Columns) -> Totals:
@@ -478,6 +476,7 @@ class Totals:
             avg_quality_score=_mean(columns.values["quality"]),
             avg_execution_time_s=_mean(columns.values["time_s"]),
             last_execution=_iso(float(columns.ts.max())) if n else None,
+            first_execution=_iso(float(columns.ts.min())) if n else None,
         )
 
 
@@ -499,66 +498,6 @@ def summary_document(agent: str, totals: Totals, windows: list[WindowResult]) ->
     }
 
 
-def analyse_store(
-    store: MetricsStore,
-    *,
-    now: datetime,
-    config: Config,
-    direction: str | None = None,
-    feedback: Feedback | None = None,
-) -> tuple[Totals, list[WindowResult]]:
-    """Load one agent's records (through the cache) and analyse its windows."""
-    from kaizen_agentic.orient.feedback import read_feedback_ratings
-
-    columns = load_columns(store.executions_path, store.cache_dir)
-    strategies = Strategies.from_config(config)
-    measured = measure_windows(
-        columns,
-        now=now,
-        strategies=strategies,
-        direction=direction or _primary_direction(store),
-        min_points=config.get("trend.min_points"),
-        feedback=feedback or read_feedback_ratings(store.project_root, store.agent_name),
-    )
-    totals = Totals.of(columns)
-    del columns  # before the trends may load scipy: keep the peak memory down
-    memo = MemoTrend(strategies.trend, store.cache_dir / "trends.json")
-    windows = detect_trends(measured, memo)
-    memo.save()
-    return totals, windows
-
-
-def summarise_store(
-    store: MetricsStore,
-    *,
-    now: datetime | None = None,
-    config: Config | None = None,
-    feedback: Feedback | None = None,
-    direction: str | None = None,
-) -> dict[str, Any]:
-    """The summary.json document for one agent."""
-    totals, windows = analyse_store(
-        store,
-        now=now or datetime.now(timezone.utc),
-        config=config or Config(defaults()),
-        direction=direction,
-        feedback=feedback,
-    )
-    return summary_document(store.agent_name, totals, windows)
-
-
-def _primary_direction(store: MetricsStore) -> str:
-    from kaizen_agentic.agents import AgentRegistry
-    from kaizen_agentic.errors import KaizenError
-
-    try:
-        resolved = AgentRegistry(store.project_root).resolve(store.agent_name)
-        metric = resolved.load().primary_metric if resolved else None
-    except KaizenError:
-        metric = None
-    return metric.direction if metric else "higher"
-
-
 def _arrow(trend: TrendResult | None) -> str:
     if trend is None or trend.verdict == INSUFFICIENT:
         return "unknown"
@@ -577,7 +516,3 @@ def _r(value: Any) -> float | None:
 
 def _iso(epoch: float) -> str:
     return format_timestamp(datetime.fromtimestamp(epoch, tz=timezone.utc))
-
-
-def to_json(document: Any) -> str:
-    return json.dumps(document, indent=2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,9 @@ from kaizen_agentic.cli._output import (
 from kaizen_agentic.cli._params import check_agent_name
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.metrics.render import number, percent
+
+if TYPE_CHECKING:
+    from kaizen_agentic.metrics.service import MetricsView
 
 
 def roots_option(func: F) -> F:
@@ -164,49 +167,49 @@ def show_command(
     """
     from kaizen_agentic.metrics.service import show_metrics
 
-    report = show_metrics(target, agent, window=window, last=last_count)
+    view = show_metrics(target, agent, window=window, last=last_count)
 
     def human() -> None:
-        _print_show(report)
+        _print_show(view)
 
-    emit(report, as_json=as_json, human=human)
+    emit(view.to_dict(), as_json=as_json, human=human)
 
 
-def _print_show(report: dict[str, Any]) -> None:
+def _print_show(view: MetricsView) -> None:
     from kaizen_agentic.metrics.render import sparkline
 
-    summary = report["summary"]
-    click.echo(style(f"Agent: {summary['agent']}", bold=True))
-    if not summary["execution_count"]:
+    summary = view.summary
+    totals = summary.totals
+    click.echo(style(f"Agent: {summary.agent}", bold=True))
+    if not totals.count:
         click.echo(
             "No executions recorded yet. Record one with: kaizen-agentic metrics record "
-            f"{summary['agent']} --success"
+            f"{summary.agent} --success"
         )
         return
-    pct = "-" if summary["success_rate"] is None else f"{summary['success_rate'] * 100:.1f}%"
+    trend = summary.to_document()["trend"]
     click.echo(
-        f"Executions: {summary['execution_count']}   Success rate: {pct}   "
-        f"Avg quality: {number(summary['avg_quality_score'])}   "
-        f"Avg time: {number(summary['avg_execution_time_s'])}s"
+        f"Executions: {totals.count}   Success rate: {percent(totals.success_rate)}   "
+        f"Avg quality: {number(totals.avg_quality_score)}   "
+        f"Avg time: {number(totals.avg_execution_time_s)}s"
     )
     click.echo(
-        f"Last execution: {summary['last_execution']}   Trend: success "
-        f"{summary['trend']['success_rate']}, quality {summary['trend']['quality_score']}"
+        f"Last execution: {totals.last_execution}   Trend: success "
+        f"{trend['success_rate']}, quality {trend['quality_score']}"
     )
     rows = []
-    for w in report["windows"]:
-        trend = w["trend"] or {}
+    for w in view.windows:
         rows.append(
             [
-                w["window"],
-                w["n"],
-                percent(w["success_rate"]),
-                number(w["avg_quality_score"]),
-                number(w["avg_cost_usd"]),
-                number(w["avg_completion_time_s"]),
-                number(w["collaboration_score"]),
-                trend.get("verdict", w["status"]),
-                number(trend.get("p_value")),
+                w.window,
+                w.n,
+                percent(w.success_rate),
+                number(w.avg_quality_score),
+                number(w.avg_cost_usd),
+                number(w.avg_completion_time_s),
+                number(w.collaboration_score),
+                w.trend.verdict if w.trend else w.status,
+                number(w.trend.p_value if w.trend else None),
             ]
         )
     click.echo("")
@@ -215,9 +218,9 @@ def _print_show(report: dict[str, Any]) -> None:
             ["WINDOW", "N", "SUCCESS", "QUALITY", "COST$", "TIME_S", "COLLAB", "TREND", "P"], rows
         )
     )
-    if report["recent_quality"]:
-        click.echo(f"\nRecent quality: {sparkline(report['recent_quality'])}")
-    if report["last_executions"]:
+    if view.recent_quality:
+        click.echo(f"\nRecent quality: {sparkline(view.recent_quality)}")
+    if view.last_executions:
         click.echo("")
         click.echo(
             table(
@@ -230,7 +233,7 @@ def _print_show(report: dict[str, Any]) -> None:
                         number(r.get("execution_time_s")),
                         r.get("agent_version"),
                     ]
-                    for r in report["last_executions"]
+                    for r in view.last_executions
                 ],
             )
         )
@@ -519,11 +522,10 @@ def compare_command(
         kaizen-agentic metrics compare tdd-workflow
         kaizen-agentic metrics compare tdd-workflow --baseline 3f2a9c1b7d0e --json
     """
-    from kaizen_agentic.analysis.compare import compare_versions
-    from kaizen_agentic.metrics.store import MetricsStore
+    from kaizen_agentic.analysis.compare import compare_runs
+    from kaizen_agentic.analysis.evidence import load_evidence
 
-    records = MetricsStore(target, agent).read_executions()
-    result = compare_versions(records, baseline, candidate)
+    result = compare_runs(load_evidence(target, agent).versions, baseline, candidate)
 
     def human() -> None:
         click.echo(result.summary)

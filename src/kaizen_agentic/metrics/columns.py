@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import warnings
+import zipfile
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from kaizen_agentic.metrics.records import MalformedLineWarning, parse_timestamp
 
 FloatArray = npt.NDArray[np.floating[Any]]
 CHUNK_BYTES = 2 * 1024 * 1024
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 # name -> how to pull it out of a record (None when absent)
 FIELDS: dict[str, tuple[str, ...]] = {
     "quality": ("quality_score",),
@@ -40,6 +41,15 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "primary_value": ("primary_metric", "value"),
     "primary_target": ("primary_metric", "target"),
 }
+# name -> where a short string label sits; stored as codes into a per-column vocabulary
+LABELS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "version": (("agent_version",),),
+    "failure_reason": (("metadata", "failure_reason"), ("metadata", "error")),
+    "primary_name": (("primary_metric", "name"),),
+    "source": (("source",),),
+}
+MAX_LABEL = 120
+IntArray = npt.NDArray[np.int32]
 
 
 @dataclass
@@ -51,6 +61,8 @@ class Columns:
     ts: FloatArray
     success: FloatArray
     values: dict[str, FloatArray]
+    labels: dict[str, IntArray] = field(default_factory=dict)
+    vocab: dict[str, list[str]] = field(default_factory=dict)
     _sorted: bool | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -58,8 +70,24 @@ class Columns:
 
     def select(self, mask: npt.NDArray[np.bool_]) -> Columns:
         return Columns(
-            self.ts[mask], self.success[mask], {k: v[mask] for k, v in self.values.items()}
+            self.ts[mask],
+            self.success[mask],
+            {k: v[mask] for k, v in self.values.items()},
+            {k: v[mask] for k, v in self.labels.items()},
+            self.vocab,
         )
+
+    def label(self, name: str) -> list[str | None]:
+        """Column *name* decoded, one entry per record (None where absent)."""
+        words = self.vocab.get(name, [])
+        return [words[c] if c >= 0 else None for c in self.labels[name].tolist()]
+
+    def label_codes(self, name: str, word: str) -> int:
+        """The code of *word* in column *name*, -1 when no record carries it."""
+        try:
+            return self.vocab.get(name, []).index(word)
+        except ValueError:
+            return -1
 
     def between(self, start: float | None, end: float | None) -> Columns:
         """Records with start <= ts <= end; views, not copies, when ts is sorted."""
@@ -70,6 +98,8 @@ class Columns:
                 self.ts[low:high],
                 self.success[low:high],
                 {k: v[low:high] for k, v in self.values.items()},
+                {k: v[low:high] for k, v in self.labels.items()},
+                self.vocab,
             )
         mask = np.ones(len(self), dtype=bool)
         if start is not None:
@@ -91,10 +121,25 @@ class Columns:
         return builder.build()
 
     def concat(self, other: Columns) -> Columns:
+        vocab: dict[str, list[str]] = {}
+        labels: dict[str, IntArray] = {}
+        for name in LABELS:
+            words = list(self.vocab.get(name, []))
+            position = {w: i for i, w in enumerate(words)}
+            remap = np.asarray(
+                [position.setdefault(w, len(position)) for w in other.vocab.get(name, [])] + [-1],
+                dtype=np.int32,
+            )
+            words = sorted(position, key=position.__getitem__)
+            # code -1 indexes the trailing -1 of the remap table: absent stays absent
+            labels[name] = np.concatenate([self.labels[name], remap[other.labels[name]]])
+            vocab[name] = words
         return Columns(
             np.concatenate([self.ts, other.ts]),
             np.concatenate([self.success, other.success]),
             {k: np.concatenate([v, other.values[k]]) for k, v in self.values.items()},
+            labels,
+            vocab,
         )
 
 
@@ -105,6 +150,8 @@ class ColumnBuilder:
         self.ts = array("d")
         self.success = array("f")
         self.values = {name: array("f") for name in FIELDS}
+        self.labels = {name: array("i") for name in LABELS}
+        self.vocab: dict[str, dict[str, int]] = {name: {} for name in LABELS}
         self._days: dict[str, float] = {}
 
     def add(self, record: Mapping[str, Any]) -> None:
@@ -115,6 +162,10 @@ class ColumnBuilder:
         self.success.append(1.0 if record["success"] else 0.0)
         for name, path in FIELDS.items():
             self.values[name].append(_number(record, path))
+        for name, paths in LABELS.items():
+            word = _label(record, paths)
+            codes = self.vocab[name]
+            self.labels[name].append(-1 if word is None else codes.setdefault(word, len(codes)))
 
     def build(self) -> Columns:
         # frombuffer shares the arrays' memory: no copy of a million values
@@ -122,6 +173,8 @@ class ColumnBuilder:
             np.frombuffer(self.ts, dtype=np.float64),
             np.frombuffer(self.success, dtype=np.float32),
             {k: np.frombuffer(v, dtype=np.float32) for k, v in self.values.items()},
+            {k: np.frombuffer(v, dtype=np.int32) for k, v in self.labels.items()},
+            {k: sorted(v, key=v.__getitem__) for k, v in self.vocab.items()},
         )
 
     def _epoch(self, value: Any) -> float | None:
@@ -212,9 +265,15 @@ def _read_cache(cache_file: Path) -> tuple[Columns | None, Position]:
             meta = data["meta"]
             if int(meta[0]) != CACHE_VERSION:
                 return None, (0, 0, 0)
-            columns = Columns(data["ts"], data["success"], {k: data[k] for k in FIELDS})
+            columns = Columns(
+                data["ts"],
+                data["success"],
+                {k: data[k] for k in FIELDS},
+                {k: data[f"label_{k}"] for k in LABELS},
+                {k: [str(w) for w in data[f"vocab_{k}"].tolist()] for k in LABELS},
+            )
             return columns, (int(meta[1]), int(meta[2]), int(meta[3]))
-    except (OSError, KeyError, ValueError, EOFError, IndexError):
+    except (OSError, KeyError, ValueError, EOFError, IndexError, zipfile.BadZipFile):
         return None, (0, 0, 0)
 
 
@@ -228,6 +287,9 @@ def _write_cache(cache_file: Path, columns: Columns, position: Position) -> None
             "ts": columns.ts,
             "success": columns.success,
             **columns.values,
+            **{f"label_{k}": v for k, v in columns.labels.items()},
+            # fixed-width unicode arrays load without pickle
+            **{f"vocab_{k}": np.asarray(v, dtype=str) for k, v in columns.vocab.items()},
         }
         np.savez(tmp, **arrays)
         tmp.replace(cache_file)
@@ -254,3 +316,13 @@ def _number(record: Mapping[str, Any], path: tuple[str, ...]) -> float:
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         return float("nan")
     return float(node)
+
+
+def _label(record: Mapping[str, Any], paths: tuple[tuple[str, ...], ...]) -> str | None:
+    for path in paths:
+        node: Any = record
+        for part in path:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if isinstance(node, str) and node.strip():
+            return node.strip()[:MAX_LABEL]
+    return None

@@ -41,7 +41,9 @@ def publish_evidence(
     now: datetime | None = None,
 ) -> Package:
     """Copy the evidence of one agent (or all) into a new package under *out*."""
+    from kaizen_agentic.analysis.evidence import load_evidence, write_summary
     from kaizen_agentic.analysis.optimizer import OptimizerStore
+    from kaizen_agentic.config import load_config
 
     now = now or datetime.now(timezone.utc)
     agents = [agent] if agent else MetricsStore.list_agents(root)
@@ -56,12 +58,13 @@ def publish_evidence(
         raise KaizenError(f"{package} already exists; choose another --out or remove it")
     package.mkdir(parents=True)
     stamps: list[str] = []
+    config = load_config(root)
     for name_ in agents:
         store = MetricsStore(root, name_)
-        store.write_summary(now=now)
+        totals = write_summary(load_evidence(root, name_, config, now=now)).totals
         for source in (store.executions_path, store.summary_path):
             _copy(source, package / "metrics" / name_ / source.name)
-        stamps += [str(r.get("timestamp")) for r in store.read_executions()]
+        stamps += [s for s in (totals.first_execution, totals.last_execution) if s]
     optimizer = OptimizerStore(root)
     for source in (optimizer.analysis_path, optimizer.recommendations_path):
         if source.exists():

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic.config import load_config
 from kaizen_agentic.metrics.query import RecordFilter, parse_when
 from kaizen_agentic.metrics.records import complete_record
 from kaizen_agentic.metrics.store import MetricsStore
 
-RECENT_QUALITY_POINTS = 30
+if TYPE_CHECKING:
+    from kaizen_agentic.analysis.evidence import AgentSummary
+    from kaizen_agentic.analysis.windows import WindowResult
 
 
 def record_execution(
@@ -64,33 +67,40 @@ def _emit_recorded(root: Path, record: Mapping[str, Any]) -> None:
     )
 
 
+@dataclass(frozen=True)
+class MetricsView:
+    """What ``metrics show`` presents: the summary, its windows, recent quality, last runs."""
+
+    summary: AgentSummary
+    windows: tuple[WindowResult, ...]
+    recent_quality: tuple[float, ...]
+    last_executions: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary.to_document(),
+            "windows": [w.to_dict() for w in self.windows],
+            "recent_quality": list(self.recent_quality),
+            "last_executions": list(self.last_executions),
+        }
+
+
 def show_metrics(
     root: Path, agent: str, *, window: str | None = None, last: int = 5, now: datetime | None = None
-) -> dict[str, Any]:
+) -> MetricsView:
     """Summary (also written to summary.json), windows, recent quality, last executions."""
-    from kaizen_agentic._fs import atomic_write_text
-    from kaizen_agentic.analysis.windows import summarise_store, to_json
+    from kaizen_agentic.analysis.evidence import load_evidence, summarise, write_summary
 
     config = load_config(root)
+    evidence = load_evidence(root, agent, config, now=now)
+    summary = write_summary(evidence) if evidence.has_records else summarise(evidence)
     store = MetricsStore(root, agent, retention_days=config.retention_days)
-    summary = summarise_store(store, now=now or datetime.now(timezone.utc), config=config)
-    if summary["execution_count"]:
-        atomic_write_text(store.summary_path, to_json(summary) + "\n")
-    windows = list(summary["windows"].values())
-    if window:
-        windows = [w for w in windows if w["window"] == window]
-    # from the file's end, not the columns: they were released before the trends ran
-    recent = [
-        r["quality_score"]
-        for r in store.tail(RECENT_QUALITY_POINTS * 4)
-        if isinstance(r.get("quality_score"), (int, float))
-    ]
-    return {
-        "summary": summary,
-        "windows": windows,
-        "recent_quality": recent[-RECENT_QUALITY_POINTS:],
-        "last_executions": store.tail(last) if last else [],
-    }
+    return MetricsView(
+        summary=summary,
+        windows=tuple(w for w in summary.windows if not window or w.window == window),
+        recent_quality=evidence.recent_quality,
+        last_executions=tuple(store.tail(last)) if last else (),
+    )
 
 
 def list_metrics(root: Path) -> list[dict[str, Any]]:

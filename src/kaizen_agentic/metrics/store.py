@@ -164,16 +164,17 @@ class MetricsStore:
         return list(self.iter_executions())
 
     def summarise(self, now: datetime | None = None) -> dict[str, Any]:
-        """The summary.json document: seed-compatible keys plus ``windows``."""
-        from kaizen_agentic.analysis.windows import summarise_store
+        """The summary.json document (seed-compatible keys plus ``windows``), per the config."""
+        from kaizen_agentic.analysis.evidence import load_evidence, summarise
 
-        return summarise_store(self, now=now)
+        return summarise(load_evidence(self.project_root, self.agent_name, now=now)).to_document()
 
     def write_summary(self, now: datetime | None = None) -> dict[str, Any]:
-        """Regenerate summary.json atomically and return it."""
-        summary = self.summarise(now=now)
-        atomic_write_text(self.summary_path, json.dumps(summary, indent=2) + "\n")
-        return summary
+        """Regenerate summary.json atomically (per the project config) and return it."""
+        from kaizen_agentic.analysis.evidence import load_evidence, write_summary
+
+        evidence = load_evidence(self.project_root, self.agent_name, now=now)
+        return write_summary(evidence).to_document()
 
     def read_summary(self) -> dict[str, Any] | None:
         """The last written summary, or None when there is none (or it is unreadable)."""

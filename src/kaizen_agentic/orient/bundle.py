@@ -216,15 +216,13 @@ def render_brief_markdown(sections: list[BriefSection], project: str) -> str:
 
 
 def _metrics_summary(root: Path, agent: str, now: datetime) -> dict[str, Any] | None:
-    store = MetricsStore(root, agent)
-    if not store.executions_path.exists():
+    """The summary.json document of *agent* per the repo's config; None without records."""
+    if not MetricsStore(root, agent).executions_path.exists():
         return None
-    from kaizen_agentic.analysis.windows import summarise_store
-    from kaizen_agentic.config import read_config
+    from kaizen_agentic.analysis.evidence import load_evidence, summarise
 
-    config, problems = read_config(root)
-    summary = summarise_store(store, now=now, config=None if problems else config)
-    return summary if summary["execution_count"] else None
+    evidence = load_evidence(root, agent, now=now)
+    return summarise(evidence).to_document() if evidence.has_records else None
 
 
 def _open_recommendations(root: Path, agent: str) -> list[dict[str, Any]]:

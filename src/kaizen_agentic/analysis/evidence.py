@@ -1,0 +1,275 @@
+"""One agent's evidence, read once (SPEC §3, §4).
+
+:func:`load_evidence` is the single reader of what a repo knows about an
+agent: it resolves the agent file once (path, version, frontmatter targets),
+loads the records through the column cache once and the feedback once, and
+reduces them to one typed :class:`AgentEvidence`. Windows and trends, the
+optimizer rules, the version comparison, the coach brief, the prepare bundle,
+``metrics publish`` and ``summary.json`` all start from that object, so they
+agree on every number for the same config.
+
+The columns of a million records are ~60 MB; the evidence keeps only what
+the consumers need (window aggregates, the series the trends test, runs by
+version), so the columns are released before the statistics load scipy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kaizen_agentic._fs import atomic_write_text
+from kaizen_agentic.agents.registry import AgentRegistry, ResolvedAgent
+from kaizen_agentic.agents.template import AgentTemplate, MetricSpec
+from kaizen_agentic.analysis.compare import VersionRuns
+from kaizen_agentic.analysis.windows import (
+    Feedback,
+    MeasuredWindow,
+    MemoTrend,
+    Strategies,
+    Totals,
+    WindowResult,
+    detect_trends,
+    measure_windows,
+    summary_document,
+)
+from kaizen_agentic.config import Config, load_config
+from kaizen_agentic.errors import KaizenError
+from kaizen_agentic.metrics.columns import Columns, load_columns
+from kaizen_agentic.metrics.store import MetricsStore
+from kaizen_agentic.names import validate_name
+
+RECENT_QUALITY_POINTS = 30
+COST_PERIOD = timedelta(days=30)
+COST_FLOOR = 5  # a cost period needs as many runs as a trend does before it can fire
+
+
+@dataclass(frozen=True)
+class CostPeriods:
+    """Average cost per task in the last 30 days and in the 30 days before."""
+
+    previous: float | None = None
+    current: float | None = None
+    previous_n: int = 0
+    current_n: int = 0
+
+
+@dataclass(frozen=True)
+class AgentEvidence:
+    """Everything the analysis of one agent in one repo starts from."""
+
+    agent: str
+    project_root: Path
+    now: datetime
+    config: Config
+    resolved: ResolvedAgent | None
+    template: AgentTemplate | None
+    totals: Totals
+    measured: tuple[MeasuredWindow, ...]
+    versions: Mapping[str, VersionRuns]
+    failure_reasons: Counter[str]
+    primary_values: tuple[float, int] | None  # (mean, n) of primary_metric.value of its name
+    cost: CostPeriods
+    recent_quality: tuple[float, ...]
+    digest: str  # sha256 of every number the analysis reads
+    trend_cache: Path = field(repr=False, default=Path())
+
+    @property
+    def agent_version(self) -> str | None:
+        return self.resolved.agent_version if self.resolved else None
+
+    @property
+    def primary_metric(self) -> MetricSpec | None:
+        return self.template.primary_metric if self.template else None
+
+    @property
+    def prompt_file(self) -> str:
+        """Where the user edits the prompt; a catalog agent must be installed first."""
+        if self.resolved is None or self.resolved.source == "catalog":
+            return (
+                f"agents/agent-{self.agent}.md (install an editable copy first: "
+                f"kaizen-agentic install {self.agent})"
+            )
+        try:
+            return str(self.resolved.path.relative_to(self.project_root))
+        except ValueError:
+            return str(self.resolved.path)
+
+    @property
+    def has_records(self) -> bool:
+        return self.totals.count > 0
+
+
+@dataclass(frozen=True)
+class AgentSummary:
+    """One agent's totals and windows with their trends: the summary.json content."""
+
+    agent: str
+    totals: Totals
+    windows: tuple[WindowResult, ...]
+
+    def to_document(self) -> dict[str, Any]:
+        return summary_document(self.agent, self.totals, list(self.windows))
+
+
+def load_evidence(
+    root: Path, agent: str, config: Config | None = None, *, now: datetime | None = None
+) -> AgentEvidence:
+    """Read one agent's files once and reduce them to an :class:`AgentEvidence`."""
+    from kaizen_agentic.orient.feedback import read_feedback_ratings
+
+    validate_name(agent)
+    config = config or load_config(root)
+    now = now or datetime.now(timezone.utc)
+    resolved = AgentRegistry(root).resolve(agent)
+    template = _template(resolved)
+    metric = template.primary_metric if template else None
+    store = MetricsStore(root, agent, retention_days=config.retention_days)
+    columns = load_columns(store.executions_path, store.cache_dir)
+    feedback = read_feedback_ratings(root, agent)
+    measured = measure_windows(
+        columns,
+        now=now,
+        strategies=Strategies.from_config(config),
+        direction=metric.direction if metric else "higher",
+        feedback=feedback,
+        min_points=config.get("trend.min_points"),
+    )
+    return AgentEvidence(
+        agent=agent,
+        project_root=root,
+        now=now,
+        config=config,
+        resolved=resolved,
+        template=template,
+        totals=Totals.of(columns),
+        measured=tuple(measured),
+        versions=runs_by_version(columns),
+        failure_reasons=_failure_reasons(columns),
+        primary_values=_primary_values(columns, metric),
+        cost=_cost_periods(columns, now),
+        recent_quality=_recent_quality(columns),
+        digest=_digest(columns, feedback),
+        trend_cache=store.cache_dir / "trends.json",
+    )
+
+
+def summarise(evidence: AgentEvidence) -> AgentSummary:
+    """Run the trend statistics over the evidence (memoised by their exact inputs)."""
+    strategies = Strategies.from_config(evidence.config)
+    memo = MemoTrend(strategies.trend, evidence.trend_cache)
+    windows = detect_trends(list(evidence.measured), memo)
+    if evidence.has_records:
+        memo.save()
+    return AgentSummary(evidence.agent, evidence.totals, tuple(windows))
+
+
+def write_summary(evidence: AgentEvidence) -> AgentSummary:
+    """The one writer of ``summary.json``: summarise and replace the file atomically."""
+    summary = summarise(evidence)
+    store = MetricsStore(evidence.project_root, evidence.agent)
+    atomic_write_text(store.summary_path, json.dumps(summary.to_document(), indent=2) + "\n")
+    return summary
+
+
+def runs_by_version(columns: Columns) -> dict[str, VersionRuns]:
+    """Runs grouped by ``agent_version``, oldest first appearance first."""
+    codes = columns.labels["version"]
+    words = columns.vocab.get("version", [])
+    quality = columns.values["quality"]
+    groups = []
+    for code, version in enumerate(words):
+        rows = np.flatnonzero(codes == code)
+        if not rows.size:
+            continue
+        first = float(columns.ts[rows].min())
+        values = quality[rows]
+        groups.append(
+            VersionRuns(
+                version=version,
+                first_seen=datetime.fromtimestamp(first, tz=timezone.utc),
+                first_index=int(rows[0]),
+                runs=int(rows.size),
+                successes=int(columns.success[rows].sum()),
+                quality=[float(v) for v in values[~np.isnan(values)]],
+            )
+        )
+    groups.sort(key=lambda g: (g.first_seen or datetime.min, g.first_index))
+    return {g.version: g for g in groups}
+
+
+def _template(resolved: ResolvedAgent | None) -> AgentTemplate | None:
+    if resolved is None:
+        return None
+    try:
+        return resolved.load()
+    except KaizenError:  # an unreadable frontmatter only costs the targets
+        return None
+
+
+def _failure_reasons(columns: Columns) -> Counter[str]:
+    codes = columns.labels["failure_reason"][(columns.success == 0)]
+    words = columns.vocab.get("failure_reason", [])
+    counts = np.bincount(codes[codes >= 0], minlength=len(words))
+    return Counter({words[i]: int(n) for i, n in enumerate(counts) if n})
+
+
+def _primary_values(columns: Columns, metric: MetricSpec | None) -> tuple[float, int] | None:
+    if metric is None:
+        return None
+    code = columns.label_codes("primary_name", metric.name)
+    values = columns.values["primary_value"][columns.labels["primary_name"] == code]
+    values = values[~np.isnan(values)]
+    if code < 0 or not values.size:
+        return None
+    return float(values.mean(dtype=np.float64)), int(values.size)
+
+
+def _cost_periods(columns: Columns, now: datetime) -> CostPeriods:
+    end = now.timestamp()
+    current_start = (now - COST_PERIOD).timestamp()
+    previous_start = (now - 2 * COST_PERIOD).timestamp()
+    usd = columns.values["usd"]
+    known = ~np.isnan(usd)
+    current = usd[known & (columns.ts >= current_start) & (columns.ts <= end)]
+    previous = usd[known & (columns.ts >= previous_start) & (columns.ts < current_start)]
+    return CostPeriods(
+        previous=_mean_or_none(previous),
+        current=_mean_or_none(current),
+        previous_n=int(previous.size),
+        current_n=int(current.size),
+    )
+
+
+def _mean_or_none(values: Any) -> float | None:
+    return float(values.mean(dtype=np.float64)) if values.size >= COST_FLOOR else None
+
+
+def _recent_quality(columns: Columns) -> tuple[float, ...]:
+    quality = columns.values["quality"]
+    present = quality[~np.isnan(quality)][-RECENT_QUALITY_POINTS:]
+    return tuple(round(float(v), 6) for v in present)
+
+
+def _digest(columns: Columns, feedback: Feedback) -> str:
+    digest = hashlib.sha256()
+    for array in (columns.ts, columns.success, *columns.values.values(), *columns.labels.values()):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(json.dumps(columns.vocab, sort_keys=True).encode())
+    digest.update(json.dumps([list(feedback.times), list(feedback.ratings)]).encode())
+    return digest.hexdigest()
+
+
+def evidence_of_agents(
+    root: Path, agents: Sequence[str], config: Config, *, now: datetime
+) -> list[AgentEvidence]:
+    """:func:`load_evidence` for several agents of one repo with one config."""
+    return [load_evidence(root, name, config, now=now) for name in agents]
