@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from kaizen_agentic._time import format_timestamp, parse_timestamp
 from kaizen_agentic.errors import InvalidInputError
 
 __all__ = [
@@ -582,19 +583,14 @@ def _short(version: str) -> str:
 
 
 def _parse_timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_timestamp(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if value is None else format_timestamp(value)
 
 
 def _json_safe(value: Any) -> Any:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
+from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.analysis.rules import RULES, Recommendation, RuleInput, Thresholds
 from kaizen_agentic.config import Config, load_config
 from kaizen_agentic.errors import InvalidInputError
-from kaizen_agentic.metrics.records import format_timestamp
 from kaizen_agentic.metrics.store import METRICS_RELATIVE, MetricsStore
 
 if TYPE_CHECKING:

@@ -27,10 +27,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.config import Config, defaults
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.metrics.columns import Columns, FloatArray
-from kaizen_agentic.metrics.records import format_timestamp
 
 IMPROVING, STABLE, DECLINING, INSUFFICIENT = "improving", "stable", "declining", "insufficient_data"
 MAX_TREND_POINTS = 1000

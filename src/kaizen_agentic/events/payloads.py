@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Protocol
 
+from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.names import validate_name
 
@@ -40,7 +41,7 @@ def utc_timestamp(moment: datetime | None = None) -> str:
     moment = moment or datetime.now(timezone.utc)
     if moment.tzinfo is None:
         raise ValueError(f"occurred_at must be timezone-aware, got {moment.isoformat()}")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_timestamp(moment)
 
 
 def build_event(

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from kaizen_agentic._fs import atomic_write_text
+from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.fleet.resolver import ScheduledRun
 from kaizen_agentic.fleet.state import FleetState, new_cycle_id
-from kaizen_agentic.metrics.records import format_timestamp
 from kaizen_agentic.schedule import fire_times, resolve_timezone
 
 DEFAULT_GRACE = timedelta(hours=1)

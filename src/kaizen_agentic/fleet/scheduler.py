@@ -19,11 +19,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
 
+from kaizen_agentic._time import format_timestamp, parse_timestamp
 from kaizen_agentic.errors import InvalidInputError, KaizenError
 from kaizen_agentic.fleet.resolver import ScheduledRun
 from kaizen_agentic.fleet.runner import CycleReport, DueRun, run_cycle
 from kaizen_agentic.fleet.state import FleetState
-from kaizen_agentic.metrics.records import format_timestamp, parse_timestamp
 from kaizen_agentic.schedule import fire_times, next_run, resolve_timezone
 
 MISFIRE_POLICIES = ("skip", "run_latest")

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from kaizen_agentic._time import format_timestamp, parse_timestamp
 from kaizen_agentic.metrics.records import (
     MalformedLineWarning,
     RecordError,
     complete_record,
-    format_timestamp,
-    parse_timestamp,
     validate_record,
 )
 from kaizen_agentic.metrics.store import MetricsStore

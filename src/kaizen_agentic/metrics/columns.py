@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kaizen_agentic.metrics.records import MalformedLineWarning, parse_timestamp
+from kaizen_agentic._time import parse_timestamp
+from kaizen_agentic.metrics.records import MalformedLineWarning
 
 FloatArray = npt.NDArray[np.floating[Any]]
 CHUNK_BYTES = 2 * 1024 * 1024

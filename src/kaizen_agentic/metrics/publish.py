@@ -19,8 +19,8 @@ from typing import Any
 
 from kaizen_agentic import __version__
 from kaizen_agentic._fs import atomic_write_text
+from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.errors import InvalidInputError, KaizenError
-from kaizen_agentic.metrics.records import format_timestamp
 from kaizen_agentic.metrics.store import MetricsStore
 
 MANIFEST = "manifest.json"

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kaizen_agentic._time import format_timestamp, parse_timestamp
 from kaizen_agentic.errors import InvalidInputError
-from kaizen_agentic.metrics.records import format_timestamp, parse_timestamp
 from kaizen_agentic.metrics.store import MetricsStore
 
 _RELATIVE = re.compile(r"(\d+)([smhdw])")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from kaizen_agentic._time import format_timestamp, parse_timestamp, utc_now
 from kaizen_agentic.errors import InvalidInputError
 
 COST_KEYS = (
@@ -32,21 +33,6 @@ class MalformedLineWarning(UserWarning):
 
 class RecordError(InvalidInputError):
     """A record that breaks the §3 schema; the message names the field."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def format_timestamp(moment: datetime) -> str:
-    """ISO-8601 UTC with a ``Z`` suffix, to the second."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_timestamp(text: str) -> datetime:
-    """Read an ISO-8601 timestamp; naive values are taken as UTC."""
-    moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def validate_record(record: Mapping[str, Any]) -> None:
@@ -92,8 +78,13 @@ def complete_record(
     environ: Mapping[str, str],
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Validate *record* and add the automatic fields; return a new dict, keys sorted."""
-    validate_record(record)
+    """Add the automatic fields to *record*; return a new dict, keys sorted.
+
+    Only the timestamp is checked here (it is parsed to be normalised); the
+    whole record is validated once, where it is written (``MetricsStore.append``).
+    """
+    if record.get("timestamp") is not None:
+        _check_timestamp(record["timestamp"])
     full = dict(record)
     full["agent"] = agent
     given = full.get("timestamp")

@@ -96,14 +96,16 @@ class MetricsStore:
 
     def _completed(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Validate *record*; fill the automatic fields a library caller may have left out."""
+        from kaizen_agentic._time import normalise_timestamp
         from kaizen_agentic.metrics.records import complete_record, validate_record
 
-        validate_record(record)
         if all(k in record for k in ("timestamp", "record_id", "agent")):
-            return dict(record)
+            validate_record(record)
+            # stored times are canonical (SPEC §1): prune and the cache compare them as such
+            return {**record, "timestamp": normalise_timestamp(record["timestamp"])}
         from kaizen_agentic.agents import AgentRegistry
 
-        return complete_record(
+        full = complete_record(
             record,
             agent=self.agent_name,
             project=self.project_root.resolve().name,
@@ -111,6 +113,8 @@ class MetricsStore:
             agent_version=AgentRegistry(self.project_root).agent_version(self.agent_name),
             environ=os.environ,
         )
+        validate_record(full)
+        return full
 
     def tail(self, count: int) -> list[dict[str, Any]]:
         """The last *count* valid records, newest last, reading only the file's end."""
@@ -190,7 +194,7 @@ class MetricsStore:
         The file is rewritten atomically under the lock, so concurrent appends
         are neither lost nor duplicated. Malformed lines are dropped too.
         """
-        from kaizen_agentic.metrics.records import format_timestamp
+        from kaizen_agentic._time import format_timestamp
 
         cutoff = format_timestamp(
             (now or datetime.now(timezone.utc)) - timedelta(days=self.retention_days)

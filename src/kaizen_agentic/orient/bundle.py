@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.errors import KaizenError
-from kaizen_agentic.metrics.records import format_timestamp
 from kaizen_agentic.metrics.render import performance_summary_markdown
 from kaizen_agentic.metrics.store import MetricsStore
 from kaizen_agentic.names import validate_name

@@ -45,7 +45,7 @@ def add_feedback(
     *rating* must be a whole number from 1 to 5 and *comment* at most
     :data:`MAX_COMMENT_CHARS` characters; otherwise nothing is written.
     """
-    from kaizen_agentic.metrics.records import format_timestamp, utc_now
+    from kaizen_agentic._time import format_timestamp, utc_now
 
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInputError(f"rating: must be a whole number from 1 to 5, got {rating!r}")
@@ -113,8 +113,8 @@ def _is_rating(value: object) -> bool:
 
 def read_feedback_ratings(root: Path, agent: str) -> Feedback:
     """Ratings with their times, as the analytics strategies take them."""
+    from kaizen_agentic._time import parse_timestamp
     from kaizen_agentic.analysis.windows import Feedback
-    from kaizen_agentic.metrics.records import parse_timestamp
 
     times, ratings = [], []
     for entry in list_feedback(root, agent):
