@@ -199,7 +199,8 @@ def runs_by_version(columns: Columns) -> dict[str, VersionRuns]:
                 first_index=int(rows[0]),
                 runs=int(rows.size),
                 successes=int(columns.success[rows].sum()),
-                quality=[float(v) for v in values[~np.isnan(values)]],
+                # float32 in the cache: six decimals give back the recorded scores
+                quality=[round(float(v), 6) for v in values[~np.isnan(values)]],
             )
         )
     groups.sort(key=lambda g: (g.first_seen or datetime.min, g.first_index))

@@ -194,18 +194,14 @@ class MetricsStore:
         The file is rewritten atomically under the lock, so concurrent appends
         are neither lost nor duplicated. Malformed lines are dropped too.
         """
-        from kaizen_agentic._time import format_timestamp
-
-        cutoff = format_timestamp(
-            (now or datetime.now(timezone.utc)) - timedelta(days=self.retention_days)
-        )
+        cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=self.retention_days)
         if not self.executions_path.exists():
             return 0
         with exclusive_lock(self.lock_path):
             kept: list[str] = []
             removed = 0
             for record in self.iter_executions():
-                if str(record.get("timestamp", "")) < cutoff:
+                if _older_than(record, cutoff):
                     removed += 1
                 else:
                     kept.append(
@@ -216,3 +212,13 @@ class MetricsStore:
             if removed:
                 atomic_write_text(self.executions_path, "".join(f"{line}\n" for line in kept))
         return removed
+
+
+def _older_than(record: Mapping[str, Any], cutoff: datetime) -> bool:
+    """By parsed time, not text: a stored ``-05:00`` time sorts wrongly as a string."""
+    from kaizen_agentic._time import parse_timestamp
+
+    try:
+        return parse_timestamp(record.get("timestamp")) < cutoff  # type: ignore[arg-type]
+    except ValueError:
+        return True  # no readable time: it can never be in a window, so retention drops it

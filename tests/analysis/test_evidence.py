@@ -1,0 +1,174 @@
+"""One evidence path: every reader of an agent's numbers agrees for the same config."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kaizen_agentic.analysis.evidence import load_evidence, runs_by_version
+from kaizen_agentic.analysis.optimizer import OptimizerStore
+from kaizen_agentic.analysis.rules import Recommendation
+from kaizen_agentic.cli import cli
+from kaizen_agentic.errors import InvalidInputError
+from kaizen_agentic.metrics import MetricsStore, complete_record
+from kaizen_agentic.metrics.columns import Columns
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def seed(root: Path, agent: str = "coach", n: int = 12) -> None:
+    store = MetricsStore(root, agent)
+    for i in range(n):
+        record = {
+            "success": i % 3 != 0,
+            "quality_score": round(0.4 + 0.04 * i, 2),
+            "execution_time_s": 10.0 + i,
+            "agent_version": "v1" if i < n // 2 else "v2",
+            "cost": {"usd": 0.01 * (i + 1), "input_tokens": 100 + i},
+        }
+        moment = NOW - timedelta(days=2 * (n - i))
+        store.append(
+            complete_record(
+                record,
+                agent=agent,
+                agent_version=None,
+                project="p",
+                domain=None,
+                environ={},
+                now=moment,
+            )
+        )
+
+
+def numbers(summary: object) -> object:
+    """A summary without the window bounds, which move with the clock between commands."""
+    assert isinstance(summary, dict)
+    return {
+        label: {k: v for k, v in window.items() if k not in ("start", "end")}
+        for label, window in summary["windows"].items()
+    }
+
+
+def invoke(*args: str) -> dict[str, object]:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert isinstance(data, (dict, list))
+    return data  # type: ignore[return-value]
+
+
+def test_show_publish_brief_prepare_and_summary_agree_on_a_non_default_config(
+    project: Path, tmp_path: Path
+) -> None:
+    (project / ".kaizen").mkdir()
+    (project / ".kaizen" / "config.yml").write_text(
+        "windows: ['7d']\ntrend: {min_points: 3}\n", encoding="utf-8"
+    )
+    seed(project)
+    target = str(project)
+
+    shown = invoke("metrics", "show", "coach", "--json", "--target", target)["summary"]
+    assert isinstance(shown, dict)
+    assert list(shown["windows"]) == ["7d"]
+    assert shown["windows"]["7d"]["n"] == 3  # three runs in the last week
+    assert shown["windows"]["7d"]["status"] == "ok"  # min_points 3, not the default 5
+
+    on_disk = json.loads(MetricsStore(project, "coach").summary_path.read_text())
+    assert on_disk == shown
+
+    result = CliRunner().invoke(
+        cli, ["metrics", "publish", "coach", "--out", str(tmp_path / "out"), "-t", target]
+    )
+    assert result.exit_code == 0, result.output
+    (published,) = (tmp_path / "out").glob("*/metrics/coach/summary.json")
+    assert numbers(json.loads(published.read_text())) == numbers(shown)
+    # publish rewrote the repo's summary.json with the same windows, not the defaults
+    assert list(json.loads(MetricsStore(project, "coach").summary_path.read_text())["windows"]) == [
+        "7d"
+    ]
+
+    bundle = invoke("schedule", "prepare", "coach", "--format", "json", "--target", target)
+    summary = bundle["metrics_summary"]
+    assert isinstance(summary, dict)
+    assert numbers(summary) == numbers(shown)
+    assert summary["execution_count"] == shown["execution_count"] == 12
+
+    brief = CliRunner().invoke(cli, ["memory", "brief", "coach", "--target", target])
+    assert brief.exit_code == 0, brief.output
+    assert "| 7d | 3 |" in brief.output
+    assert "| 30d |" not in brief.output
+
+
+def test_runs_by_version_match_the_records(project: Path) -> None:
+    seed(project)
+    evidence = load_evidence(project, "coach", now=NOW)
+    records = MetricsStore(project, "coach").read_executions()
+    assert list(evidence.versions) == ["v1", "v2"]
+    for version, runs in evidence.versions.items():
+        mine = [r for r in records if r["agent_version"] == version]
+        assert runs.runs == len(mine)
+        assert runs.successes == sum(r["success"] for r in mine)
+        assert runs.quality == [float(r["quality_score"]) for r in mine]
+    assert evidence.totals.count == 12
+    # runs were 24, 22, ..., 2 days ago: all 12 in the last 30 days, none in the 30 before
+    assert evidence.cost.current_n == 12
+    assert abs(evidence.cost.current - sum(0.01 * (i + 1) for i in range(12)) / 12) < 1e-6
+    assert evidence.cost.previous is None
+
+
+def test_failure_reasons_and_labels_survive_the_cache(project: Path) -> None:
+    store = MetricsStore(project, "coach")
+    for reason in ("timeout", "timeout", "flaky test"):
+        store.append(
+            complete_record(
+                {"success": False, "metadata": {"failure_reason": reason}},
+                agent="coach",
+                agent_version="v1",
+                project="p",
+                domain=None,
+                environ={},
+            )
+        )
+    store.append(
+        complete_record(
+            {"success": True, "metadata": {"failure_reason": "ignored on success"}},
+            agent="coach",
+            agent_version="v1",
+            project="p",
+            domain=None,
+            environ={},
+        )
+    )
+    cold = load_evidence(project, "coach").failure_reasons
+    warm = load_evidence(project, "coach").failure_reasons  # read from .cache this time
+    assert cold == warm == {"timeout": 2, "flaky test": 1}
+
+
+def test_concatenated_columns_keep_their_labels() -> None:
+    first = Columns.from_records(
+        [{"success": True, "timestamp": "2026-01-01T00:00:00Z", "agent_version": "a"}]
+    )
+    second = Columns.from_records(
+        [
+            {"success": True, "timestamp": "2026-01-02T00:00:00Z", "agent_version": "b"},
+            {"success": False, "timestamp": "2026-01-03T00:00:00Z"},
+            {"success": False, "timestamp": "2026-01-04T00:00:00Z", "agent_version": "a"},
+        ]
+    )
+    both = first.concat(second)
+    assert both.label("version") == ["a", "b", None, "a"]
+    assert [r.runs for r in runs_by_version(both).values()] == [2, 1]
+
+
+def test_append_recommendations_refuses_another_agents_advice(project: Path) -> None:
+    advice = Recommendation("id1", "tdd-workflow", "slow_execution", "low", {}, "Do less.")
+    try:
+        OptimizerStore(project).append_recommendations("coach", [advice], metrics_count=10)
+    except InvalidInputError as exc:
+        assert "tdd-workflow" in str(exc)
+    else:
+        raise AssertionError("a stranger's recommendation was appended")
+    assert not OptimizerStore(project).recommendations_path.exists()
