@@ -9,7 +9,7 @@ EXTRAS ?= dev,distributed
 .PHONY: demo test lint typecheck unit docs bench clean install
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "kaizen-agentic needs Python >= 3.10; set PYTHON=python3.x")'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kaizen-agentic needs Python >= 3.11; set PYTHON=python3.x")'
 	@if ! $(BIN)/python -c 'import sys' >/dev/null 2>&1; then rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'

@@ -1,0 +1,113 @@
+"""Whatever a transcript line or hook input holds, the parsers return or refuse cleanly."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kaizen_agentic.capture import (
+    HookInput,
+    TranscriptLineWarning,
+    parse_hook_input,
+    parse_transcript_lines,
+    subagent_transcript,
+)
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+json_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+counts = (
+    st.integers(min_value=-5, max_value=2**70) | st.booleans() | st.text(max_size=3) | st.none()
+)
+usage = st.fixed_dictionaries(
+    {},
+    optional={
+        "input_tokens": counts,
+        "output_tokens": counts,
+        "cache_read_input_tokens": counts,
+        "cache_creation_input_tokens": counts,
+        "cache_creation": st.fixed_dictionaries(
+            {}, optional={"ephemeral_5m_input_tokens": counts, "ephemeral_1h_input_tokens": counts}
+        )
+        | json_values,
+    },
+)
+blocks = st.lists(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["text", "tool_use", "tool_result"])},
+        optional={"id": json_values, "tool_use_id": json_values, "is_error": json_values},
+    )
+    | json_values,
+    max_size=3,
+)
+lines = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["assistant", "user", "progress", "summary"]) | json_values,
+        "timestamp": st.sampled_from(["2026-02-12T14:12:35.000Z", "2025-06-14T10:00:00Z", "x"])
+        | json_values,
+        "requestId": json_values,
+        "isApiErrorMessage": json_values,
+        "message": st.fixed_dictionaries(
+            {},
+            optional={
+                "id": st.sampled_from(["m1", "m2"]) | json_values,
+                "model": st.sampled_from(["claude-opus-4-6", "<synthetic>"]) | json_values,
+                "usage": usage | json_values,
+                "content": blocks | json_values,
+                "role": json_values,
+            },
+        )
+        | json_values,
+    },
+)
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, allow_nan=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(lines | json_values, max_size=8), st.lists(st.binary(max_size=30), max_size=2))
+def test_transcript_lines_never_raise(entries: list[Any], raw: list[bytes]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranscriptLineWarning)
+        run = parse_transcript_lines([*map(_encode, entries), *raw])
+    usage = run.usage
+    assert min(usage.input_tokens, usage.output_tokens, usage.cache_write_5m_tokens) >= 0
+    assert run.turns <= len(entries)
+    json.dumps(run.models)
+
+
+hook_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        key: st.text(max_size=30) | json_values
+        for key in (
+            "session_id",
+            "transcript_path",
+            "cwd",
+            "hook_event_name",
+            "agent_id",
+            "agent_type",
+            "agent_transcript_path",
+        )
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hook_fields)
+def test_hook_inputs_never_raise(fields: dict[str, Any]) -> None:
+    hook = parse_hook_input(_encode(fields))
+    assert isinstance(hook, HookInput)
+    subagent_transcript(hook)
