@@ -44,8 +44,7 @@ from kaizen_agentic.analysis.windows import (
 from kaizen_agentic.config import Config, load_config
 from kaizen_agentic.errors import KaizenError
 from kaizen_agentic.metrics.columns import Columns, load_columns
-from kaizen_agentic.metrics.store import MetricsStore
-from kaizen_agentic.names import validate_name
+from kaizen_agentic.paths import AgentPaths
 
 RECENT_QUALITY_POINTS = 30
 COST_PERIOD = timedelta(days=30)
@@ -126,14 +125,13 @@ def load_evidence(
     """Read one agent's files once and reduce them to an :class:`AgentEvidence`."""
     from kaizen_agentic.orient.feedback import read_feedback_ratings
 
-    validate_name(agent)
+    paths = AgentPaths(root, agent)  # checks the name before any path is built
     config = config or load_config(root)
     now = now or datetime.now(timezone.utc)
     resolved = AgentRegistry(root).resolve(agent)
     template = _template(resolved)
     metric = template.primary_metric if template else None
-    store = MetricsStore(root, agent, retention_days=config.retention_days)
-    columns = load_columns(store.executions_path, store.cache_dir)
+    columns = load_columns(paths.executions, paths.cache_dir)
     feedback = read_feedback_ratings(root, agent)
     measured = measure_windows(
         columns,
@@ -158,7 +156,7 @@ def load_evidence(
         cost=_cost_periods(columns, now),
         recent_quality=_recent_quality(columns),
         digest=_digest(columns, feedback),
-        trend_cache=store.cache_dir / "trends.json",
+        trend_cache=paths.cache_dir / "trends.json",
     )
 
 
@@ -175,8 +173,8 @@ def summarise(evidence: AgentEvidence) -> AgentSummary:
 def write_summary(evidence: AgentEvidence) -> AgentSummary:
     """The one writer of ``summary.json``: summarise and replace the file atomically."""
     summary = summarise(evidence)
-    store = MetricsStore(evidence.project_root, evidence.agent)
-    atomic_write_text(store.summary_path, json.dumps(summary.to_document(), indent=2) + "\n")
+    path = AgentPaths(evidence.project_root, evidence.agent).summary
+    atomic_write_text(path, json.dumps(summary.to_document(), indent=2) + "\n")
     return summary
 
 

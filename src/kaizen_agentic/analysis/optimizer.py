@@ -21,7 +21,8 @@ from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.analysis.rules import RULES, Recommendation, RuleInput, Thresholds
 from kaizen_agentic.config import Config, load_config
 from kaizen_agentic.errors import InvalidInputError
-from kaizen_agentic.metrics.store import METRICS_RELATIVE, MetricsStore
+from kaizen_agentic.metrics.store import MetricsStore
+from kaizen_agentic.paths import optimizer_dir
 
 if TYPE_CHECKING:
     from kaizen_agentic.analysis.evidence import AgentEvidence
@@ -123,7 +124,7 @@ class OptimizerStore:
     """``.kaizen/metrics/optimizer/``: the last analysis and the recommendation history."""
 
     def __init__(self, project_root: Path) -> None:
-        self.directory = Path(project_root) / METRICS_RELATIVE / "optimizer"
+        self.directory = optimizer_dir(project_root)
         self.analysis_path = self.directory / "analysis.json"
         self.recommendations_path = self.directory / "recommendations.jsonl"
         self.lock_path = self.directory / ".lock"

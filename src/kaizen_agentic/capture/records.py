@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.capture.prices import CostEstimate, PriceOverride, price_requests
 from kaizen_agentic.capture.transcript import RunTotals
-from kaizen_agentic.metrics.records import format_timestamp
 
 __all__ = ["UNNAMED_AGENT", "CaptureSource", "agent_name", "idempotency_key", "run_record"]
 

@@ -20,8 +20,8 @@ from typing import Any
 from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
 from kaizen_agentic.metrics.records import MalformedLineWarning
 from kaizen_agentic.names import is_valid_name, validate_name
+from kaizen_agentic.paths import METRICS_RELATIVE, OPTIMIZER_DIR_NAME, AgentPaths
 
-METRICS_RELATIVE = Path(".kaizen") / "metrics"
 SUMMARY_KEYS = (
     "agent",
     "execution_count",
@@ -41,12 +41,13 @@ class MetricsStore:
         self.project_root = Path(project_root)
         self.agent_name = validate_name(agent_name)
         self.retention_days = retention_days
-        self.directory = self.project_root / METRICS_RELATIVE / agent_name
-        self.executions_path = self.directory / "executions.jsonl"
-        self.summary_path = self.directory / "summary.json"
+        paths = AgentPaths(self.project_root, self.agent_name)
+        self.directory = paths.metrics_dir
+        self.executions_path = paths.executions
+        self.summary_path = paths.summary
         self.lock_path = self.directory / ".lock"
         self.index_path = self.directory / ".keys.sqlite"
-        self.cache_dir = self.directory / ".cache"
+        self.cache_dir = paths.cache_dir
 
     @staticmethod
     def list_agents(root: Path) -> list[str]:
@@ -57,7 +58,7 @@ class MetricsStore:
         return sorted(
             p.name
             for p in base.iterdir()
-            if p.is_dir() and is_valid_name(p.name) and p.name != "optimizer"
+            if p.is_dir() and is_valid_name(p.name) and p.name != OPTIMIZER_DIR_NAME
         )
 
     def scaffold(self) -> Path:

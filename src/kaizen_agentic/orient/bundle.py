@@ -21,6 +21,7 @@ from kaizen_agentic.errors import KaizenError
 from kaizen_agentic.metrics.render import performance_summary_markdown
 from kaizen_agentic.metrics.store import MetricsStore
 from kaizen_agentic.names import validate_name
+from kaizen_agentic.paths import AGENTS_STATE_RELATIVE
 
 POINTER_FILES = {"scope": "SCOPE.md", "todo": "TODO.md"}
 
@@ -147,7 +148,7 @@ class BriefSection:
 
 def brief_agents(root: Path) -> list[str]:
     """Agents with memory or metrics in *root*."""
-    with_memory = {p.parent.name for p in (root / ".kaizen" / "agents").glob("*/memory.md")}
+    with_memory = {p.parent.name for p in (root / AGENTS_STATE_RELATIVE).glob("*/memory.md")}
     return sorted(with_memory | set(MetricsStore.list_agents(root)))
 
 

@@ -13,15 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic._fs import append_line, exclusive_lock
 from kaizen_agentic.errors import InvalidInputError
-from kaizen_agentic.names import validate_name
+from kaizen_agentic.paths import agent_state_dir
 
 if TYPE_CHECKING:
     from kaizen_agentic.analysis.windows import Feedback
-
-
-def agent_state_dir(root: Path, agent: str) -> Path:
-    """``<root>/.kaizen/agents/<agent>``: memory, feedback and protocols live here."""
-    return root / ".kaizen" / "agents" / validate_name(agent)
 
 
 def feedback_path(root: Path, agent: str) -> Path:

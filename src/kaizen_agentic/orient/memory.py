@@ -17,7 +17,7 @@ from typing import Any
 
 from kaizen_agentic._fs import atomic_write_text, exclusive_lock
 from kaizen_agentic.errors import InvalidInputError, KaizenError
-from kaizen_agentic.orient.feedback import agent_state_dir
+from kaizen_agentic.paths import agent_state_dir
 
 # slug -> (heading title, hint shown under the heading in a new file)
 SECTIONS: dict[str, tuple[str, str]] = {

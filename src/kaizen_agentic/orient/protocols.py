@@ -14,7 +14,7 @@ from typing import Any
 from kaizen_agentic._fs import atomic_write_text, exclusive_lock
 from kaizen_agentic.errors import InvalidInputError, KaizenError
 from kaizen_agentic.names import is_valid_name, validate_name
-from kaizen_agentic.orient.feedback import agent_state_dir
+from kaizen_agentic.paths import agent_state_dir
 
 MAX_PROTOCOL_BYTES = 256 * 1024
 
