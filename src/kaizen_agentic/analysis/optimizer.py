@@ -20,12 +20,13 @@ from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
 from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.agents.template import MetricSpec
 from kaizen_agentic.analysis.rules import RULES, Recommendation, RuleInput, Thresholds
-from kaizen_agentic.config import Config, load_config
+from kaizen_agentic.config import Config, default, load_config
 from kaizen_agentic.errors import KaizenError
 from kaizen_agentic.metrics.records import format_timestamp, parse_timestamp
 from kaizen_agentic.metrics.store import METRICS_RELATIVE, MetricsStore
 
-MIN_SAMPLES_FOR_RECOMMENDATIONS = 10
+# 10: the default of optimizer.min_samples, which a repo may lower or raise
+MIN_SAMPLES_FOR_RECOMMENDATIONS: int = default("optimizer.min_samples")
 INSUFFICIENT = "insufficient_data"
 
 
@@ -115,12 +116,10 @@ class OptimizationLoop:
         base = AgentAnalysis(
             self.agent, "ok", count, self.agent_version, windows=[w.to_dict() for w in self.windows]
         )
-        if count < MIN_SAMPLES_FOR_RECOMMENDATIONS:
+        needed = self.thresholds.min_samples
+        if count < needed:
             base.status = INSUFFICIENT
-            base.message = (
-                f"{count} executions; recommendations need at least "
-                f"{MIN_SAMPLES_FOR_RECOMMENDATIONS}"
-            )
+            base.message = f"{count} executions; recommendations need at least {needed}"
             return base
         data = RuleInput(
             self.agent,
