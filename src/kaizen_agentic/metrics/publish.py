@@ -42,7 +42,9 @@ def publish_evidence(
 ) -> Package:
     """Copy the evidence of one agent (or all) into a new package under *out*."""
     from kaizen_agentic.analysis.optimizer import OptimizerStore
+    from kaizen_agentic.config import load_config
 
+    config = load_config(root)  # before anything is written: a broken config leaves no package
     now = now or datetime.now(timezone.utc)
     agents = [agent] if agent else MetricsStore.list_agents(root)
     agents = [a for a in agents if MetricsStore(root, a).executions_path.exists()]
@@ -58,7 +60,7 @@ def publish_evidence(
     stamps: list[str] = []
     for name_ in agents:
         store = MetricsStore(root, name_)
-        store.write_summary(now=now)
+        store.write_summary(now=now, config=config)
         for source in (store.executions_path, store.summary_path):
             _copy(source, package / "metrics" / name_ / source.name)
         stamps += [str(r.get("timestamp")) for r in store.read_executions()]

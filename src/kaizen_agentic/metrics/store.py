@@ -15,11 +15,14 @@ import warnings
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
 from kaizen_agentic.metrics.records import MalformedLineWarning
 from kaizen_agentic.names import is_valid_name, validate_name
+
+if TYPE_CHECKING:
+    from kaizen_agentic.config import Config
 
 METRICS_RELATIVE = Path(".kaizen") / "metrics"
 SUMMARY_KEYS = (
@@ -163,15 +166,23 @@ class MetricsStore:
         """Every valid record, in file order."""
         return list(self.iter_executions())
 
-    def summarise(self, now: datetime | None = None) -> dict[str, Any]:
-        """The summary.json document: seed-compatible keys plus ``windows``."""
+    def summarise(
+        self, now: datetime | None = None, config: Config | None = None
+    ) -> dict[str, Any]:
+        """The summary.json document: seed-compatible keys plus ``windows``.
+
+        Without *config*, the project's own config (an invalid one raises).
+        """
         from kaizen_agentic.analysis.windows import summarise_store
+        from kaizen_agentic.config import load_config
 
-        return summarise_store(self, now=now)
+        return summarise_store(self, now=now, config=config or load_config(self.project_root))
 
-    def write_summary(self, now: datetime | None = None) -> dict[str, Any]:
+    def write_summary(
+        self, now: datetime | None = None, config: Config | None = None
+    ) -> dict[str, Any]:
         """Regenerate summary.json atomically and return it."""
-        summary = self.summarise(now=now)
+        summary = self.summarise(now=now, config=config)
         atomic_write_text(self.summary_path, json.dumps(summary, indent=2) + "\n")
         return summary
 

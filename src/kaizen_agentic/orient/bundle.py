@@ -216,14 +216,16 @@ def render_brief_markdown(sections: list[BriefSection], project: str) -> str:
 
 
 def _metrics_summary(root: Path, agent: str, now: datetime) -> dict[str, Any] | None:
+    from kaizen_agentic.config import load_config
+
+    # before the early return: a broken config fails the same way with or without metrics
+    config = load_config(root)
     store = MetricsStore(root, agent)
     if not store.executions_path.exists():
         return None
     from kaizen_agentic.analysis.windows import summarise_store
-    from kaizen_agentic.config import read_config
 
-    config, problems = read_config(root)
-    summary = summarise_store(store, now=now, config=None if problems else config)
+    summary = summarise_store(store, now=now, config=config)
     return summary if summary["execution_count"] else None
 
 
