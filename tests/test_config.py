@@ -24,9 +24,12 @@ from kaizen_agentic.config import (
     check_config_data,
     default,
     defaults,
+    reference_markdown,
     setting,
 )
 from kaizen_agentic.errors import InvalidInputError
+
+DOCS = Path(__file__).parents[1] / "docs" / "configuration.md"
 
 
 def every_setting(schema: object = SCHEMA, prefix: str = "") -> list[tuple[str, Setting]]:
@@ -113,3 +116,9 @@ def test_loading_the_config_imports_no_statistics(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_docs_configuration_is_current() -> None:
+    assert DOCS.read_text() == reference_markdown(), (
+        "docs/configuration.md is stale: run `make docs`"
+    )
