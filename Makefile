@@ -34,6 +34,7 @@ test: lint typecheck unit
 
 docs: $(STAMP)
 	$(BIN)/python -m kaizen_agentic.cli._reference > docs/cli.md
+	$(BIN)/python -c 'from kaizen_agentic.config import reference_markdown as r; print(r(), end="")' > docs/configuration.md
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -42,6 +42,16 @@ class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_int(self, node: Any) -> Any:
+        # Python refuses int() of a string over 4300 digits with a ValueError.
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            raise YamlError(
+                f"a number of {len(str(node.value))} characters (line {node.start_mark.line + 1})"
+                " is too long to read; shorten it"
+            ) from None
+
 
 class DuplicateKeyError(YamlError):
     """A mapping with the same key twice; ``key`` and ``line`` name the second one."""
@@ -77,6 +87,7 @@ def _refuse_aliases(root: Any) -> None:
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping
 )
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 
 
 def read_yaml_text(

@@ -1,13 +1,21 @@
 """``.kaizen/config.yml``: optional per-repo settings (SPEC §9).
 
-Every key is optional. Unknown keys and wrong types are reported with the
-key's dotted path, by ``kaizen-agentic config validate`` and by every command
+One schema (:data:`SCHEMA`) knows every key's type, range or choices,
+default and meaning; defaults live nowhere else (the strategies and rules
+read theirs from :func:`default`). Unknown keys, wrong types, out-of-range
+values and unknown strategy names are reported with the key's dotted path,
+one line each, by ``kaizen-agentic config validate`` and by every command
 that loads the file (as an error: a misspelt threshold must not be silently
 ignored).
+
+This module must stay cheap to import: ``metrics record`` loads it on every
+call, so it never imports numpy or scipy — the strategy names are declared
+here as choices, and a test keeps them equal to the registries.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,42 +26,148 @@ from kaizen_agentic.errors import InvalidInputError
 CONFIG_RELATIVE = Path(".kaizen") / "config.yml"
 WINDOW_CHOICES = ("7d", "30d", "90d")
 
-# key -> (type, default). Nested sections are dicts of the same shape.
-_SCHEMA: dict[str, Any] = {
-    "retention_days": (int, 180),
-    "domain": (str, None),
-    "windows": (list, list(WINDOW_CHOICES)),
+
+@dataclass(frozen=True)
+class Setting:
+    """One key: its type, default, one-line documentation and allowed values.
+
+    ``minimum``/``maximum`` bound a number (for a list: its length); with
+    ``exclusive`` both bounds are excluded. ``choices`` are the allowed
+    strings (for a list: the allowed items).
+    """
+
+    kind: type
+    default: Any
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive: bool = False
+    choices: tuple[str, ...] | None = None
+
+
+Schema = Mapping[str, "Setting | Schema"]
+
+SCHEMA: Schema = {
+    "retention_days": Setting(
+        int, 180, "Records older than this are dropped by `metrics prune`.", 1, 36500
+    ),
+    "domain": Setting(
+        str, None, "The department this repo belongs to, stamped on records that name none."
+    ),
+    "windows": Setting(
+        list,
+        list(WINDOW_CHOICES),
+        "The rolling windows every analysis reports, ending now.",
+        minimum=1,
+        choices=WINDOW_CHOICES,
+    ),
     "optimizer": {
-        "slow_execution_s": (float, 30.0),
-        "min_success_rate": (float, 0.8),
-        "cost_increase_pct": (float, 25.0),
-        "min_samples": (int, 10),
+        "slow_execution_s": Setting(
+            float,
+            30.0,
+            "Average run time (seconds) above which `slow_execution` fires.",
+            0,
+            86400,
+            exclusive=True,
+        ),
+        "min_success_rate": Setting(
+            float, 0.8, "Success rate below which `low_success_rate` fires.", 0, 1
+        ),
+        "cost_increase_pct": Setting(
+            float,
+            25.0,
+            "Rise in average cost per task (percent, last 30 days over the 30 before) that "
+            "fires `cost_increase`.",
+            0,
+            10000,
+            exclusive=True,
+        ),
+        "min_samples": Setting(
+            int,
+            10,
+            "Executions an agent needs before the optimizer recommends anything.",
+            1,
+            100000,
+        ),
     },
     "trend": {
         # 0.01, not 0.05: each agent gets six trend tests (three windows, two
         # metrics) and every "declining" fires a recommendation.
-        "alpha": (float, 0.01),
-        "min_change": (float, 0.05),
-        "min_points": (int, 5),
+        "alpha": Setting(
+            float,
+            0.01,
+            "Significance level of the Mann-Kendall test and the Theil-Sen interval.",
+            0,
+            1,
+            exclusive=True,
+        ),
+        "min_change": Setting(
+            float,
+            0.05,
+            "Smallest change over a window (on the 0-1 scale) called improving or declining.",
+            0,
+            1,
+        ),
+        # 1000 is the trend strategy's MAX_TREND_POINTS: more could never be met.
+        "min_points": Setting(
+            int,
+            5,
+            "Records a window needs before it reports figures and a trend.",
+            3,
+            1000,
+        ),
     },
     "strategies": {
-        "quality": (str, "layered"),
-        "collaboration": (str, "telemetry"),
-        "windows": (str, "rolling"),
-        "trend": (str, "theil-sen"),
+        "quality": Setting(
+            str, "layered", "How a record's quality score is computed.", choices=("layered",)
+        ),
+        "collaboration": Setting(
+            str,
+            "telemetry",
+            "How the collaboration score is computed.",
+            choices=("telemetry",),
+        ),
+        "windows": Setting(
+            str, "rolling", "How the analysis windows are laid out.", choices=("rolling",)
+        ),
+        "trend": Setting(
+            str, "theil-sen", "How a trend is detected in a window.", choices=("theil-sen",)
+        ),
     },
     "quality_weights": {
-        "self_reported": (float, 0.5),
-        "primary_metric": (float, 0.3),
-        "feedback": (float, 0.2),
+        "self_reported": Setting(
+            float, 0.5, "Weight of the self-reported `quality_score`.", 0, 1000
+        ),
+        "primary_metric": Setting(
+            float, 0.3, "Weight of the primary metric's attainment of its target.", 0, 1000
+        ),
+        "feedback": Setting(float, 0.2, "Weight of people's feedback ratings.", 0, 1000),
     },
-    "events": {"nats_url": (str, None)},
-    "temporal": {"address": (str, None), "namespace": (str, "default")},
+    "events": {
+        "nats_url": Setting(
+            str,
+            None,
+            "NATS server `events flush` delivers to; `--nats` and $KAIZEN_NATS_URL come first.",
+        ),
+    },
+    "temporal": {
+        "address": Setting(
+            str,
+            None,
+            "Temporal frontend host:port (unset: 127.0.0.1:7233); `--address` and "
+            "$KAIZEN_TEMPORAL_ADDRESS come first.",
+        ),
+        "namespace": Setting(
+            str,
+            "default",
+            "Temporal namespace; `--namespace` and $KAIZEN_TEMPORAL_NAMESPACE come first.",
+        ),
+    },
 }
 
 
 class ConfigError(InvalidInputError):
-    """A config file with unknown keys or wrong types; ``problems`` lists each."""
+    """A config file with problems; ``problems`` lists each, one line each."""
 
     def __init__(self, path: Path, problems: list[str]) -> None:
         super().__init__(
@@ -87,12 +201,29 @@ class Config:
         return dict(self.get(name))
 
 
+def setting(dotted: str) -> Setting:
+    """The schema entry of one key, e.g. ``setting("trend.alpha")``."""
+    node: Any = SCHEMA
+    for part in dotted.split("."):
+        node = node[part]
+    if not isinstance(node, Setting):
+        raise KeyError(dotted)
+    return node
+
+
+def default(dotted: str) -> Any:
+    """The default of one key (a fresh copy for a list)."""
+    return _copy(setting(dotted).default)
+
+
 def defaults() -> dict[str, Any]:
-    return _defaults(_SCHEMA)
+    return _defaults(SCHEMA)
 
 
-def _defaults(schema: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _defaults(v) if isinstance(v, dict) else _copy(v[1]) for k, v in schema.items()}
+def _defaults(schema: Schema) -> dict[str, Any]:
+    return {
+        k: _copy(v.default) if isinstance(v, Setting) else _defaults(v) for k, v in schema.items()
+    }
 
 
 def _copy(value: Any) -> Any:
@@ -107,19 +238,25 @@ def check_config_data(data: Any) -> tuple[dict[str, Any], list[str]]:
     if not isinstance(data, dict):
         return values, ["the file must be a mapping of settings"]
     problems: list[str] = []
-    _merge(_SCHEMA, data, values, "", problems)
-    windows = values["windows"]
-    if isinstance(windows, list):
-        bad = [w for w in windows if w not in WINDOW_CHOICES]
-        if bad:
-            problems.append(f"windows: {bad!r} not among {', '.join(WINDOW_CHOICES)}")
-    if isinstance(values["retention_days"], int) and values["retention_days"] < 1:
-        problems.append("retention_days: must be at least 1")
+    _merge(SCHEMA, data, values, "", problems)
+    if sum(values["quality_weights"].values()) <= 0:
+        problems.append("quality_weights: all three are 0 (give at least one a positive weight)")
     return values, problems
 
 
+def check_setting(dotted: str, value: Any) -> None:
+    """Raise :class:`InvalidInputError` when *value* is not allowed for the key *dotted*.
+
+    For code that takes a setting as an argument (a strategy's constructor),
+    so it refuses exactly what ``config validate`` would.
+    """
+    problem = _problem(setting(dotted), value)
+    if problem:
+        raise InvalidInputError(f"{dotted}: {problem}")
+
+
 def _merge(
-    schema: Mapping[str, Any],
+    schema: Schema,
     data: Mapping[str, Any],
     out: dict[str, Any],
     prefix: str,
@@ -130,18 +267,46 @@ def _merge(
         spec = schema.get(key) if isinstance(key, str) else None
         if spec is None:
             problems.append(f"{path}: unknown key")
-        elif isinstance(spec, dict):
+        elif not isinstance(spec, Setting):
             if isinstance(value, dict):
                 _merge(spec, value, out[key], f"{path}.", problems)
             else:
                 problems.append(f"{path}: must be a mapping")
-        elif not _type_ok(value, spec[0]):
-            problems.append(f"{path}: must be {_TYPE_NAMES[spec[0]]}, got {value!r}")
+        elif problem := _problem(spec, value):
+            problems.append(f"{path}: {problem}")
         else:
-            out[key] = float(value) if spec[0] is float else value
+            out[key] = float(value) if spec.kind is float else value
 
 
 _TYPE_NAMES = {int: "a whole number", float: "a number", str: "a string", list: "a list"}
+
+
+def _problem(spec: Setting, value: Any) -> str | None:
+    """What is wrong with *value* for *spec*, as "what (the fix)"; None when it is fine."""
+    if value is None and spec.default is None:  # `domain:` left empty: unset, as by default
+        return None
+    if not _type_ok(value, spec.kind):
+        return f"must be {_TYPE_NAMES[spec.kind]}, got {_shown(value)}"
+    if spec.kind is float and not math.isfinite(value):
+        return f"must be a finite number, got {_shown(value)}"
+    if spec.kind is list:
+        return _list_problem(spec, value)
+    if spec.choices is not None and value not in spec.choices:
+        return f"unknown choice {_shown(value)} (use one of: {', '.join(spec.choices)})"
+    if spec.kind in (int, float) and not _in_range(spec, value):
+        return f"{_shown(value)} is out of range (use {_range_text(spec)})"
+    return None
+
+
+def _list_problem(spec: Setting, value: list[Any]) -> str | None:
+    if spec.minimum is not None and len(value) < spec.minimum:
+        return (
+            f"needs at least {spec.minimum:g} item (use some of: {', '.join(spec.choices or ())})"
+        )
+    bad = [item for item in value if spec.choices is not None and item not in spec.choices]
+    if bad:
+        return f"{_shown(bad)} not among {', '.join(spec.choices or ())}"
+    return None
 
 
 def _type_ok(value: Any, kind: type) -> bool:
@@ -152,12 +317,46 @@ def _type_ok(value: Any, kind: type) -> bool:
     return isinstance(value, kind)
 
 
+def _in_range(spec: Setting, value: float) -> bool:
+    low, high = spec.minimum, spec.maximum
+    if spec.exclusive:
+        return (low is None or value > low) and (high is None or value < high)
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _range_text(spec: Setting) -> str:
+    noun = "a whole number" if spec.kind is int else "a number"
+    return f"{noun} {_bounds(spec, 'above', 'below', 'from', 'to')}"
+
+
+def _bounds(spec: Setting, above: str, below: str, start: str, end: str) -> str:
+    """The range in words, e.g. "from 3 to 1000" or "above 0 and below 1"."""
+    low, high = spec.minimum, spec.maximum
+    parts = []
+    if low is not None:
+        parts.append(f"{above if spec.exclusive else start} {low:g}")
+    if high is not None:
+        parts.append(f"{below if spec.exclusive else end} {high:g}")
+    return " and ".join(parts) if spec.exclusive else " ".join(parts)
+
+
+def _shown(value: Any) -> str:
+    # keep a problem on one readable line, whatever the file holds
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
 def config_path(root: Path) -> Path:
     return root / CONFIG_RELATIVE
 
 
 def read_config(root: Path) -> tuple[Config, list[str]]:
-    """The config and its problems, without raising on problems."""
+    """The config and its problems, without raising on problems.
+
+    Only ``config validate`` should use this; a command that acts on the
+    settings uses :func:`load_config`, so a broken file is never replaced
+    by the defaults.
+    """
     path = config_path(root)
     if not path.is_file():
         return Config(defaults()), []
@@ -177,3 +376,67 @@ def load_config(root: Path) -> Config:
     if problems:
         raise ConfigError(config_path(root), problems)
     return config
+
+
+def reference_markdown() -> str:
+    """docs/configuration.md, generated from :data:`SCHEMA` (run: ``make docs``)."""
+    lines = [
+        "# Configuration",
+        "",
+        "<!-- Generated from kaizen_agentic/config.py by `make docs`; do not edit. -->",
+        "",
+        "`.kaizen/config.yml` is optional, and so is every key in it: a key left out",
+        "takes its default. `kaizen-agentic config validate` reports every unknown",
+        "key, wrong type, out-of-range value and unknown strategy name, one line each",
+        "with the key's dotted path; every command that reads the file refuses it",
+        "the same way (exit 2) rather than falling back to the defaults.",
+        "`kaizen-agentic config show` prints the effective settings.",
+        "",
+        "| Key | Type | Default | Allowed | Meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [_reference_row(path, spec) for path, spec in _walk(SCHEMA, "")]
+    lines += [
+        "",
+        "Example:",
+        "",
+        "```yaml",
+        "retention_days: 90",
+        "optimizer:",
+        "  slow_execution_s: 60",
+        "  min_samples: 20",
+        "trend:",
+        "  alpha: 0.05",
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _walk(schema: Schema, prefix: str) -> list[tuple[str, Setting]]:
+    found: list[tuple[str, Setting]] = []
+    for key, spec in schema.items():
+        if isinstance(spec, Setting):
+            found.append((f"{prefix}{key}", spec))
+        else:
+            found += _walk(spec, f"{prefix}{key}.")
+    return found
+
+
+def _reference_row(path: str, spec: Setting) -> str:
+    shown = "none" if spec.default is None else f"`{_yaml_scalar(spec.default)}`"
+    return f"| `{path}` | {_TYPE_NAMES[spec.kind]} | {shown} | {_allowed(spec)} | {spec.doc} |"
+
+
+def _yaml_scalar(value: Any) -> str:
+    return f"[{', '.join(value)}]" if isinstance(value, list) else str(value)
+
+
+def _allowed(spec: Setting) -> str:
+    if spec.kind is list:
+        return f"one or more of {', '.join(f'`{c}`' for c in spec.choices or ())}"
+    if spec.choices is not None:
+        return ", ".join(f"`{c}`" for c in spec.choices)
+    if spec.minimum is None and spec.maximum is None:
+        return "any"
+    return _bounds(spec, "above", "below", "from", "to")

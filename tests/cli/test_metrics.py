@@ -223,7 +223,7 @@ def test_bad_config_is_reported_with_the_key_path(project: Path) -> None:
     )
     code, out, _ = run("config", "validate", "-t", str(project))
     path = project / ".kaizen" / "config.yml"
-    assert code == 1
+    assert code == 2
     assert out.splitlines() == [
         f"{path}: retention_days: must be a whole number, got 'soon'",
         f"{path}: optimizer.slow_execution: unknown key",
@@ -292,7 +292,7 @@ def test_unparsable_config_names_the_file_once(project: Path) -> None:
     path.write_text("retention_days: [\n")
     code, out, _ = run("config", "validate", "-t", str(project))
     assert (code, out) == (
-        1,
+        2,
         f"{path}: invalid YAML (line 2): did not find expected node content\n",
     )
     code, _, err = run("metrics", "record", "coach", "--success", "-t", str(project))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
 from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.analysis.rules import RULES, Recommendation, RuleInput, Thresholds
-from kaizen_agentic.config import Config, load_config
+from kaizen_agentic.config import Config, default, load_config
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.metrics.store import MetricsStore
 from kaizen_agentic.paths import optimizer_dir
@@ -27,7 +27,8 @@ from kaizen_agentic.paths import optimizer_dir
 if TYPE_CHECKING:
     from kaizen_agentic.analysis.evidence import AgentEvidence
 
-MIN_SAMPLES_FOR_RECOMMENDATIONS = 10
+# 10: the default of optimizer.min_samples, which a repo may lower or raise
+MIN_SAMPLES_FOR_RECOMMENDATIONS: int = default("optimizer.min_samples")
 INSUFFICIENT = "insufficient_data"
 
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic.agents.template import MetricSpec
+from kaizen_agentic.config import check_setting, default
 
 if TYPE_CHECKING:
     from kaizen_agentic.analysis.windows import WindowResult
@@ -48,10 +49,15 @@ def recommendation_id(agent: str, rule: str, window: str) -> str:
 class Thresholds:
     """The ``optimizer`` section of the config."""
 
-    slow_execution_s: float = 30.0
-    min_success_rate: float = 0.8
-    cost_increase_pct: float = 25.0
-    min_samples: int = 10
+    slow_execution_s: float = default("optimizer.slow_execution_s")
+    min_success_rate: float = default("optimizer.min_success_rate")
+    cost_increase_pct: float = default("optimizer.cost_increase_pct")
+    min_samples: int = default("optimizer.min_samples")
+
+    def __post_init__(self) -> None:
+        # the rules divide by these: refuse what config validate refuses
+        for name in ("slow_execution_s", "min_success_rate", "cost_increase_pct", "min_samples"):
+            check_setting(f"optimizer.{name}", getattr(self, name))
 
 
 @dataclass(frozen=True)

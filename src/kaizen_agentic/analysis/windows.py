@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from kaizen_agentic._time import format_timestamp
-from kaizen_agentic.config import Config, defaults
+from kaizen_agentic.config import Config, check_setting, default, defaults
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.metrics.columns import Columns, FloatArray
 
@@ -77,11 +77,15 @@ class TheilSenTrend:
     least ``min_change`` — a tiny but "significant" drift is called stable.
     """
 
-    def __init__(self, alpha: float = 0.01, min_change: float = 0.05, min_points: int = 5) -> None:
-        if not 0 < alpha < 1:
-            raise InvalidInputError(f"trend.alpha: must be between 0 and 1, got {alpha}")
-        if min_points < 3:
-            raise InvalidInputError(f"trend.min_points: must be at least 3, got {min_points}")
+    def __init__(
+        self,
+        alpha: float = default("trend.alpha"),
+        min_change: float = default("trend.min_change"),
+        min_points: int = default("trend.min_points"),
+    ) -> None:
+        check_setting("trend.alpha", alpha)
+        check_setting("trend.min_change", min_change)
+        check_setting("trend.min_points", min_points)
         self.alpha, self.min_change, self.min_points = alpha, min_change, min_points
 
     def detect(self, times: FloatArray, values: FloatArray, *, basis: str) -> TrendResult:
@@ -175,7 +179,10 @@ class LayeredQuality:
     """
 
     def __init__(
-        self, self_reported: float = 0.5, primary_metric: float = 0.3, feedback: float = 0.2
+        self,
+        self_reported: float = default("quality_weights.self_reported"),
+        primary_metric: float = default("quality_weights.primary_metric"),
+        feedback: float = default("quality_weights.feedback"),
     ) -> None:
         weights = (self_reported, primary_metric, feedback)
         if min(weights) < 0 or sum(weights) <= 0:
@@ -231,7 +238,7 @@ class TelemetryCollaboration:
 class RollingWindows:
     """Simultaneous windows ending now: 7d, 30d, 90d by default."""
 
-    def __init__(self, labels: Sequence[str] = ("7d", "30d", "90d")) -> None:
+    def __init__(self, labels: Sequence[str] = tuple(default("windows"))) -> None:
         self.labels = list(labels)
 
     def windows(self, now: datetime) -> list[tuple[str, datetime]]:
@@ -340,7 +347,7 @@ def analyse_windows(
     strategies: Strategies,
     direction: str = "higher",
     feedback: Feedback | None = None,
-    min_points: int = 5,
+    min_points: int = default("trend.min_points"),
 ) -> list[WindowResult]:
     """One :class:`WindowResult` per window of the window strategy."""
     measured = measure_windows(
@@ -361,7 +368,7 @@ def measure_windows(
     strategies: Strategies,
     direction: str = "higher",
     feedback: Feedback | None = None,
-    min_points: int = 5,
+    min_points: int = default("trend.min_points"),
 ) -> list[MeasuredWindow]:
     """Every window's aggregates, plus the (small, copied) series its trends need.
 

@@ -25,7 +25,10 @@ def config_group() -> None:
 @target_option
 @json_option
 def validate_command(target: Path, as_json: bool) -> None:
-    """Report unknown keys and wrong types, one line each with the key's path; exit 1 on any.
+    """Report every problem, one line each with the key's path; exit 2 on any.
+
+    Problems are unknown keys, wrong types, out-of-range values and unknown
+    strategy names; docs/configuration.md lists every key.
 
     Example:
 
@@ -47,8 +50,8 @@ def validate_command(target: Path, as_json: bool) -> None:
         as_json=as_json,
         human=human,
     )
-    if problems:
-        raise click.exceptions.Exit(1)
+    if problems:  # bad input, as every other command that reads this file reports it
+        raise click.exceptions.Exit(2)
 
 
 @config_group.command("show")

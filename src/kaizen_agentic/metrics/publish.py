@@ -45,6 +45,7 @@ def publish_evidence(
     from kaizen_agentic.analysis.optimizer import OptimizerStore
     from kaizen_agentic.config import load_config
 
+    config = load_config(root)  # before anything is written: a broken config leaves no package
     now = now or datetime.now(timezone.utc)
     agents = [agent] if agent else MetricsStore.list_agents(root)
     agents = [a for a in agents if MetricsStore(root, a).executions_path.exists()]

@@ -15,12 +15,15 @@ import warnings
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
 from kaizen_agentic.metrics.records import MalformedLineWarning
 from kaizen_agentic.names import is_valid_name, validate_name
 from kaizen_agentic.paths import METRICS_RELATIVE, OPTIMIZER_DIR_NAME, AgentPaths
+
+if TYPE_CHECKING:
+    from kaizen_agentic.config import Config
 
 SUMMARY_KEYS = (
     "agent",
@@ -168,17 +171,25 @@ class MetricsStore:
         """Every valid record, in file order."""
         return list(self.iter_executions())
 
-    def summarise(self, now: datetime | None = None) -> dict[str, Any]:
-        """The summary.json document (seed-compatible keys plus ``windows``), per the config."""
+    def summarise(
+        self, now: datetime | None = None, config: Config | None = None
+    ) -> dict[str, Any]:
+        """The summary.json document: seed-compatible keys plus ``windows``.
+
+        Without *config*, the project's own config (an invalid one raises).
+        """
         from kaizen_agentic.analysis.evidence import load_evidence, summarise
 
-        return summarise(load_evidence(self.project_root, self.agent_name, now=now)).to_document()
+        evidence = load_evidence(self.project_root, self.agent_name, config, now=now)
+        return summarise(evidence).to_document()
 
-    def write_summary(self, now: datetime | None = None) -> dict[str, Any]:
-        """Regenerate summary.json atomically (per the project config) and return it."""
+    def write_summary(
+        self, now: datetime | None = None, config: Config | None = None
+    ) -> dict[str, Any]:
+        """Regenerate summary.json atomically (per the config) and return it."""
         from kaizen_agentic.analysis.evidence import load_evidence, write_summary
 
-        evidence = load_evidence(self.project_root, self.agent_name, now=now)
+        evidence = load_evidence(self.project_root, self.agent_name, config, now=now)
         return write_summary(evidence).to_document()
 
     def read_summary(self) -> dict[str, Any] | None:

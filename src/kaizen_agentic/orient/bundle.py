@@ -218,11 +218,15 @@ def render_brief_markdown(sections: list[BriefSection], project: str) -> str:
 
 def _metrics_summary(root: Path, agent: str, now: datetime) -> dict[str, Any] | None:
     """The summary.json document of *agent* per the repo's config; None without records."""
+    from kaizen_agentic.config import load_config
+
+    # before the early return: a broken config fails the same way with or without metrics
+    config = load_config(root)
     if not MetricsStore(root, agent).executions_path.exists():
         return None
     from kaizen_agentic.analysis.evidence import load_evidence, summarise
 
-    evidence = load_evidence(root, agent, now=now)
+    evidence = load_evidence(root, agent, config, now=now)
     return summarise(evidence).to_document() if evidence.has_records else None
 
 
