@@ -20,6 +20,8 @@ _EXPORTS: dict[str, str] = {
     "validate_name": "kaizen_agentic.names",
     "MetricsStore": "kaizen_agentic.metrics",
     "performance_summary_markdown": "kaizen_agentic.metrics",
+    "analyse_records": "kaizen_agentic.analysis.verdicts",
+    "compare_records": "kaizen_agentic.analysis.verdicts",
     "OptimizationLoop": "kaizen_agentic.analysis",
     "OptimizerStore": "kaizen_agentic.analysis",
     "MIN_SAMPLES_FOR_RECOMMENDATIONS": "kaizen_agentic.analysis",

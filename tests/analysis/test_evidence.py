@@ -15,6 +15,7 @@ from kaizen_agentic.cli import cli
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.metrics import MetricsStore, complete_record
 from kaizen_agentic.metrics.columns import Columns
+from kaizen_agentic.metrics.service import show_metrics
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -24,7 +25,7 @@ def seed(root: Path, agent: str = "coach", n: int = 12) -> None:
     for i in range(n):
         record = {
             "success": i % 3 != 0,
-            "quality_score": round(0.4 + 0.04 * i, 2),
+            "quality_score": round(0.3 + 0.025 * i, 3),
             "execution_time_s": 10.0 + i,
             "agent_version": "v1" if i < n // 2 else "v2",
             "cost": {"usd": 0.01 * (i + 1), "input_tokens": 100 + i},
@@ -98,7 +99,7 @@ def test_show_publish_brief_prepare_and_summary_agree_on_a_non_default_config(
 
     brief = CliRunner().invoke(cli, ["memory", "brief", "coach", "--target", target])
     assert brief.exit_code == 0, brief.output
-    assert "| 7d | 3 |" in brief.output
+    assert "| 7d | 3 |" in brief.output, brief.output
     assert "| 30d |" not in brief.output
 
 
@@ -172,3 +173,33 @@ def test_append_recommendations_refuses_another_agents_advice(project: Path) -> 
     else:
         raise AssertionError("a stranger's recommendation was appended")
     assert not OptimizerStore(project).recommendations_path.exists()
+
+
+def test_verdicts_api_gives_the_documents_of_show_and_compare(project: Path) -> None:
+    from kaizen_agentic import analyse_records, compare_records
+
+    seed(project, n=24)
+    records = MetricsStore(project, "coach").read_executions()
+    shown = show_metrics(project, "coach", now=NOW).to_dict()  # what show --json prints
+    compared = invoke("metrics", "compare", "coach", "--json", "--target", str(project))
+    assert analyse_records(records, now=NOW)["windows"] == shown["windows"]
+    assert compare_records(records) == compared
+
+
+def test_verdicts_api_takes_a_config_mapping_and_refuses_a_bad_one() -> None:
+    from kaizen_agentic import analyse_records
+    from kaizen_agentic.config import ConfigError
+
+    records = [
+        {"success": True, "timestamp": f"2026-11-{day:02d}T12:00:00Z", "quality_score": 0.8}
+        for day in range(1, 29)
+    ]
+    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    only_week = analyse_records(records, now=now, config={"windows": ["7d"]})
+    assert [w["window"] for w in only_week["windows"]] == ["7d"]
+    try:
+        analyse_records(records, now=now, config={"trend": {"min_points": 2}})
+    except ConfigError as exc:
+        assert "trend.min_points" in str(exc)
+    else:
+        raise AssertionError("a min_points below 3 was accepted")

@@ -79,7 +79,7 @@ class AgentEvidence:
     cost: CostPeriods
     recent_quality: tuple[float, ...]
     digest: str  # sha256 of every number the analysis reads
-    trend_cache: Path = field(repr=False, default=Path())
+    trend_cache: Path | None = field(repr=False, default=None)  # None: nothing is cached
 
     @property
     def agent_version(self) -> str | None:
@@ -127,12 +127,35 @@ def load_evidence(
 
     paths = AgentPaths(root, agent)  # checks the name before any path is built
     config = config or load_config(root)
-    now = now or datetime.now(timezone.utc)
     resolved = AgentRegistry(root).resolve(agent)
+    return evidence_from_columns(
+        agent,
+        load_columns(paths.executions, paths.cache_dir),
+        config=config,
+        now=now,
+        feedback=read_feedback_ratings(root, agent),
+        project_root=root,
+        resolved=resolved,
+        trend_cache=paths.cache_dir / "trends.json",
+    )
+
+
+def evidence_from_columns(
+    agent: str,
+    columns: Columns,
+    *,
+    config: Config,
+    now: datetime | None = None,
+    feedback: Feedback | None = None,
+    project_root: Path = Path(),
+    resolved: ResolvedAgent | None = None,
+    trend_cache: Path | None = None,
+) -> AgentEvidence:
+    """The evidence of records already in memory (no file is read)."""
+    now = now or datetime.now(timezone.utc)
+    feedback = feedback or Feedback()
     template = _template(resolved)
     metric = template.primary_metric if template else None
-    columns = load_columns(paths.executions, paths.cache_dir)
-    feedback = read_feedback_ratings(root, agent)
     measured = measure_windows(
         columns,
         now=now,
@@ -143,7 +166,7 @@ def load_evidence(
     )
     return AgentEvidence(
         agent=agent,
-        project_root=root,
+        project_root=project_root,
         now=now,
         config=config,
         resolved=resolved,
@@ -156,14 +179,18 @@ def load_evidence(
         cost=_cost_periods(columns, now),
         recent_quality=_recent_quality(columns),
         digest=_digest(columns, feedback),
-        trend_cache=paths.cache_dir / "trends.json",
+        trend_cache=trend_cache,
     )
 
 
 def summarise(evidence: AgentEvidence) -> AgentSummary:
     """Run the trend statistics over the evidence (memoised by their exact inputs)."""
-    strategies = Strategies.from_config(evidence.config)
-    memo = MemoTrend(strategies.trend, evidence.trend_cache)
+    trend = Strategies.from_config(evidence.config).trend
+    if evidence.trend_cache is None:
+        return AgentSummary(
+            evidence.agent, evidence.totals, tuple(detect_trends(list(evidence.measured), trend))
+        )
+    memo = MemoTrend(trend, evidence.trend_cache)
     windows = detect_trends(list(evidence.measured), memo)
     if evidence.has_records:
         memo.save()
