@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+from kaizen_agentic.schedule.cron import (
+    CRON_FIELDS_HINT,
+    Cron,
+    cron_problem,
+    fire_times,
+    next_run,
+    resolve_timezone,
+    timezone_problem,
+)
+from kaizen_agentic.schedule.errors import ScheduleError, ScheduleNotFoundError
 from kaizen_agentic.schedule.manifest import (
     CADENCES,
-    CRON_FIELDS_HINT,
     DEFAULT_CRON,
     DEFAULT_TIMEZONE,
     SCHEDULE_VERSION,
     Schedule,
     ScheduleEntry,
-    ScheduleError,
-    ScheduleNotFoundError,
     ScheduleReport,
     check_schedule,
     check_schedule_text,
-    cron_problem,
     default_schedule_yaml,
-    fire_times,
     load_schedule,
-    next_run,
     parse_schedule,
     parse_schedule_text,
-    resolve_timezone,
     schedule_path,
-    timezone_problem,
     validate_schedule,
 )
 
@@ -34,6 +36,7 @@ __all__ = [
     "DEFAULT_CRON",
     "DEFAULT_TIMEZONE",
     "SCHEDULE_VERSION",
+    "Cron",
     "Schedule",
     "ScheduleEntry",
     "ScheduleError",
