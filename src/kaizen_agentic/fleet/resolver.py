@@ -38,7 +38,7 @@ from kaizen_agentic.schedule import (
     CADENCES,
     ScheduleError,
     ScheduleNotFoundError,
-    check_schedule,
+    check_repo_schedule,
     next_run,
     schedule_path,
 )
@@ -165,9 +165,8 @@ def _repo_runs(
         _log(REPO_UNREACHABLE, repo=repo.slug, path=str(root))
         return [], SkippedRepo(repo.slug, REPO_UNREACHABLE, (f"{root} is not a directory",))
     path = schedule_path(root)
-    known = catalog | set(AgentRegistry(root).project_names())
     try:
-        report = check_schedule(path, known)
+        report = check_repo_schedule(root, catalog=catalog)
     except ScheduleNotFoundError:
         return [], None
     errors = list(report.problems)

@@ -29,6 +29,13 @@ from kaizen_agentic.schedule.manifest import (
     schedule_path,
     validate_schedule,
 )
+from kaizen_agentic.schedule.repo import (
+    ScheduledAgent,
+    ScheduleListing,
+    check_repo_schedule,
+    known_agents,
+    list_schedule,
+)
 
 __all__ = [
     "CADENCES",
@@ -40,13 +47,18 @@ __all__ = [
     "Schedule",
     "ScheduleEntry",
     "ScheduleError",
+    "ScheduleListing",
     "ScheduleNotFoundError",
     "ScheduleReport",
+    "ScheduledAgent",
+    "check_repo_schedule",
     "check_schedule",
     "check_schedule_text",
     "cron_problem",
     "default_schedule_yaml",
     "fire_times",
+    "known_agents",
+    "list_schedule",
     "load_schedule",
     "next_run",
     "parse_schedule",
