@@ -171,18 +171,20 @@ def _print_listing(listing: ScheduleListing, show_all: bool) -> None:
     "--emit", is_flag=True, help="Also write a kaizen.schedule.prepared event to the outbox."
 )
 @target_option
-def prepare_command(agent: str, fmt: str, emit: bool, target: Path) -> None:
+@json_option
+def prepare_command(agent: str, fmt: str, emit: bool, target: Path, as_json: bool) -> None:
     """Print the orientation bundle a scheduled run of AGENT starts from.
 
     Built offline from local files: the agent prompt, project memory, the
     performance summary, open recommendations, SCOPE.md/TODO.md pointers and
-    the session-close commands. JSON mode prints only the JSON document.
+    the session-close commands. JSON mode (--format json, or --json) prints
+    only the JSON document.
 
     Example:
 
     \b
         kaizen-agentic schedule prepare coach
-        kaizen-agentic schedule prepare coach --format json | python -m json.tool
+        kaizen-agentic schedule prepare coach --json | python -m json.tool
     """
     from kaizen_agentic.orient.bundle import (
         build_bundle,
@@ -190,6 +192,8 @@ def prepare_command(agent: str, fmt: str, emit: bool, target: Path) -> None:
         render_bundle_markdown,
     )
 
+    if as_json:
+        fmt = "json"
     bundle = build_bundle(target, agent)
     text = render_bundle_json(bundle) if fmt == "json" else render_bundle_markdown(bundle)
     click.echo(text)
