@@ -163,7 +163,7 @@ def worker_command(
     import threading
 
     from kaizen_agentic.fleet.temporal import resolve_target, task_queue
-    from kaizen_agentic.fleet.temporal.worker import hold_from_environment, run_worker
+    from kaizen_agentic.fleet.temporal.worker import run_worker
 
     target = resolve_target(address, namespace)
     host_name = host_or_this(host)
@@ -195,7 +195,6 @@ def worker_command(
         stop=stop,
         on_ready=ready,
         on_outcome=finished,
-        hold=hold_from_environment(),
     )
     click.echo("stopped", err=True)
 
