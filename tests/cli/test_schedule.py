@@ -293,3 +293,15 @@ def test_help_has_examples() -> None:
         result = CliRunner().invoke(ROOT, ["schedule", name, "--help"])
         assert result.exit_code == 0 and "Example:" in result.output
         assert f"kaizen-agentic schedule {name}" in result.output
+
+
+def test_prepare_json_flag_prints_only_the_json_document(project: Path) -> None:
+    code, out, err = run("prepare", "coach", "--json", "-t", str(project))
+    assert (code, err) == (0, "")
+    by_flag = json.loads(out)
+    code, out, _ = run("prepare", "coach", "--format", "json", "-t", str(project))
+    by_format = json.loads(out)
+    assert by_flag["agent"] == "coach"
+    assert {k: v for k, v in by_flag.items() if k != "generated"} == {
+        k: v for k, v in by_format.items() if k != "generated"
+    }

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kaizen_agentic.fleet.temporal import TemporalTarget
-from kaizen_agentic.fleet.temporal.worker import HOLD_ENV, run_worker
+from kaizen_agentic.fleet.temporal.worker import run_worker
 from tests.fleet.helpers import make_repo, roster_entry, schedule_yaml, write_roster
 
 T = TypeVar("T")
 READY_MARK = "stop with Ctrl-C or SIGTERM"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 WAIT = 30.0  # generous: a loaded CI machine must not fail a test, only slow it
 
 
@@ -181,14 +182,20 @@ class WorkerProcess:
         self, address: str, host: str, state_dir: Path, *, hold_file: Path | None = None
     ) -> None:
         env = {**os.environ}
-        if hold_file is not None:
-            env[HOLD_ENV] = str(hold_file)
-        script = (
-            "from kaizen_agentic.cli.fleet_temporal import temporal_group; "
-            "temporal_group(prog_name='kaizen-agentic fleet temporal')"
-        )
-        command = [sys.executable, "-c", script, "worker", "--address", address]
-        command += ["--host", host, "--state", str(state_dir)]
+        if hold_file is None:
+            script = (
+                "from kaizen_agentic.cli.fleet_temporal import temporal_group; "
+                "temporal_group(prog_name='kaizen-agentic fleet temporal')"
+            )
+            command = [sys.executable, "-c", script, "worker", "--address", address]
+            command += ["--host", host, "--state", str(state_dir)]
+        else:
+            # The hold is a test hook: a test-only entry module installs it.
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
+            )
+            command = [sys.executable, "-m", "tests.fleet.held_worker", address, host]
+            command += [str(state_dir), str(hold_file)]
         self.process = subprocess.Popen(
             command,
             env=env,

@@ -218,3 +218,22 @@ def test_open_roster_refuses_two_explicit_sources(tmp_path: Path) -> None:
 
 def test_roster_errors_are_kaizen_errors() -> None:
     assert issubclass(RosterError, KaizenError)
+
+
+def test_the_roster_model_imports_neither_the_hub_nor_the_source_choice() -> None:
+    import ast
+
+    import kaizen_agentic.fleet.roster as roster_module
+
+    tree = ast.parse(Path(str(roster_module.__file__)).read_text())
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert not {"kaizen_agentic.fleet.hub", "kaizen_agentic.fleet.source"} & imported

@@ -12,7 +12,7 @@ from kaizen_agentic.cli import cli
 from kaizen_agentic.fleet import discover_scheduled_runs, parse_roster
 from kaizen_agentic.fleet.activity import render_activities
 from kaizen_agentic.fleet.health import fleet_health
-from kaizen_agentic.fleet.runner import due_runs, run_cycle
+from kaizen_agentic.fleet.runner import due_runs, run_cycle, run_slots
 from tests.fleet.helpers import HOST, make_repo, roster_entry, schedule_yaml, write_roster
 
 MONDAY_9 = datetime(2026, 3, 30, 9, 5, tzinfo=timezone.utc)
@@ -222,3 +222,33 @@ def test_activity_definitions_parse_as_yaml(tmp_path: Path, cadence: str) -> Non
         }
         minutes.append(front["trigger"]["cron_expression"].split()[0])
     assert minutes == ["0", "15", "30"]
+
+
+def test_a_cycle_decides_what_is_due_and_reports_its_progress(tmp_path: Path) -> None:
+    runs = runs_of(fleet(tmp_path, count=1), MONDAY_9)
+    seen: list[tuple[int, int]] = []
+    dry = run_cycle(runs, tmp_path / "state", at=MONDAY_9, dry_run=True)  # type: ignore[arg-type]
+    assert [(d.run.agent, d.slot_key) for d in dry.due] == [
+        ("coach", "2026-03-30T09:00:00Z"),
+        ("optimization", "2026-03-30T09:00:00Z"),
+    ]
+    assert dry.outcomes == [] and not (tmp_path / "state").exists()
+
+    report = run_cycle(
+        runs,  # type: ignore[arg-type]
+        tmp_path / "state",
+        at=MONDAY_9,
+        grace=timedelta(minutes=10),
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(0, 2), (1, 2), (2, 2)]
+    assert [o.status for o in report.outcomes] == ["done", "done"]
+    late = run_cycle(runs, tmp_path / "state", at=MONDAY_9, grace=timedelta(minutes=1))  # type: ignore[arg-type]
+    assert late.due == [] and late.outcomes == []
+
+
+def test_run_slots_runs_exactly_the_slots_it_is_given(tmp_path: Path) -> None:
+    runs = runs_of(fleet(tmp_path, count=1), MONDAY_9)
+    due = [d for d in due_runs(runs, at=MONDAY_9) if d.run.agent == "coach"]  # type: ignore[arg-type]
+    report = run_slots(due, tmp_path / "state", at=MONDAY_9)
+    assert [(o.agent, o.status) for o in report.outcomes] == [("coach", "done")]

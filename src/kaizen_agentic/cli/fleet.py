@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kaizen_agentic.cli._fleet_options import (
     load_fleet_roster,
-    parse_at,
-    roster_options,
     state_option,
     warn,
 )
 from kaizen_agentic.cli._output import emit, json_option, style, table
+from kaizen_agentic.cli._params import at_option, roster_options
 from kaizen_agentic.cli.fleet_temporal import temporal_group
-from kaizen_agentic.fleet import Discovery, Roster, discover_scheduled_runs
+from kaizen_agentic.fleet import Discovery, Roster, ScheduledRun, discover_scheduled_runs
 from kaizen_agentic.schedule import CADENCES
+
+if TYPE_CHECKING:
+    from kaizen_agentic.fleet.runner import CycleReport
 
 
 @click.group("fleet")
@@ -44,13 +46,7 @@ AT_HELP = "Act as if it were this ISO-8601 time (no offset means UTC). [default:
 @click.option("--domain", metavar="NAME", help="Only repos of this roster domain.")
 @click.option("--cadence", type=click.Choice(CADENCES), help="Only agents on this cadence.")
 @roster_options
-@click.option(
-    "--at",
-    "at",
-    metavar="TIME",
-    callback=parse_at,
-    help="Compute next runs after this ISO-8601 time instead of now (no offset means UTC).",
-)
+@at_option("Compute next runs after this ISO-8601 time instead of now (no offset means UTC).")
 @json_option
 def discover_command(
     domain: str | None,
@@ -112,7 +108,7 @@ def _print_discovery(discovery: Discovery, roster: Roster, host: str) -> None:
 
 @fleet_group.command("run")
 @click.option("--once", is_flag=True, help="Run one cycle and exit (what run always does).")
-@click.option("--at", "at", metavar="TIME", callback=parse_at, help=AT_HELP)
+@at_option(AT_HELP)
 @click.option("--dry-run", is_flag=True, help="Show what is due; run and record nothing.")
 @click.option(
     "--grace",
@@ -148,60 +144,75 @@ def run_command(
         kaizen-agentic fleet run --roster roster.yaml --dry-run
         kaizen-agentic fleet run --roster roster.yaml --at 2026-03-30T07:00:00Z
     """
-    from datetime import timedelta
-
-    from kaizen_agentic.fleet.runner import due_runs, run_cycle
+    from kaizen_agentic.fleet.runner import run_cycle
 
     moment = at or datetime.now(timezone.utc)
     roster, host_name = load_fleet_roster(roster_file, hub_url, host)
     runs = discover_scheduled_runs(None, None, moment, roster=roster, host=host_name).runs
-    due = due_runs(runs, at=moment, grace=timedelta(minutes=grace))
-    show_bar = not as_json and not dry_run and len(due) > 1 and sys.stdout.isatty()
-    with (
-        click.progressbar(length=len(due), label="Running due slots", file=sys.stderr)
-        if show_bar
-        else nullcontext() as bar
-    ):
+    with _SlotBar(shown=not as_json and sys.stdout.isatty()) as bar:
         report = run_cycle(
             runs,
             state_dir,
             at=moment,
+            grace=timedelta(minutes=grace),
             dry_run=dry_run,
-            due=due,
-            progress=(lambda _: bar.update(1)) if bar is not None else None,
+            progress=bar.update,
         )
 
-    def human() -> None:
-        if not due:
-            upcoming = min((r.next_run_at for r in runs), default=None)
-            click.echo(
-                f"Nothing due at {report.at} ({len(runs)} scheduled runs"
-                + (f"; next at {upcoming})" if upcoming else ")")
-            )
-            return
-        if dry_run:
-            for item in due:
-                click.echo(f"due  {item.run.repo}/{item.run.agent}  slot {item.slot_key}")
-            return
-        for outcome in report.outcomes:
-            name = f"{outcome.repo}/{outcome.agent}"
-            if outcome.status == "already_run":
-                click.echo(f"already run  {name}  slot {outcome.slot} (not run again)")
-            elif outcome.status == "done":
-                click.echo(
-                    f"{style('done', fg='green')}  {name}  slot {outcome.slot} -> "
-                    f"{outcome.task_path}"
-                )
-            else:
-                failed = next(s for s in outcome.steps if not s.ok)
-                click.echo(
-                    f"{style('failed', fg='red')}  {name}  slot {outcome.slot}: "
-                    f"{failed.step}: {failed.error}"
-                )
-
-    emit(report.to_dict(), as_json=as_json, human=human)
+    emit(report.to_dict(), as_json=as_json, human=lambda: _print_cycle(report, runs))
     if any(o.status == "failed" for o in report.outcomes):
         raise click.exceptions.Exit(1)
+
+
+def _print_cycle(report: CycleReport, runs: Sequence[ScheduledRun]) -> None:
+    if not report.due:
+        upcoming = min((r.next_run_at for r in runs), default=None)
+        click.echo(
+            f"Nothing due at {report.at} ({len(runs)} scheduled runs"
+            + (f"; next at {upcoming})" if upcoming else ")")
+        )
+        return
+    if report.dry_run:
+        for item in report.due:
+            click.echo(f"due  {item.run.repo}/{item.run.agent}  slot {item.slot_key}")
+        return
+    for outcome in report.outcomes:
+        name = f"{outcome.repo}/{outcome.agent}"
+        if outcome.status == "already_run":
+            click.echo(f"already run  {name}  slot {outcome.slot} (not run again)")
+        elif outcome.status == "done":
+            click.echo(
+                f"{style('done', fg='green')}  {name}  slot {outcome.slot} -> {outcome.task_path}"
+            )
+        else:
+            failed = next(s for s in outcome.steps if not s.ok)
+            click.echo(
+                f"{style('failed', fg='red')}  {name}  slot {outcome.slot}: "
+                f"{failed.step}: {failed.error}"
+            )
+
+
+class _SlotBar:
+    """A progress bar on stderr for a cycle of several slots, opened once their count is known."""
+
+    def __init__(self, *, shown: bool) -> None:
+        self.shown = shown
+        self.bar: Any = None
+
+    def update(self, done: int, total: int) -> None:
+        if not self.shown or total < 2:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="Running due slots", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __enter__(self) -> _SlotBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 @fleet_group.command("serve")
@@ -243,9 +254,7 @@ def serve_command(
     import logging
     import signal
     import threading
-    from datetime import timedelta
 
-    from kaizen_agentic.fleet.runner import CycleReport
     from kaizen_agentic.fleet.scheduler import EmbeddedScheduler
 
     stop = threading.Event()

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from kaizen_agentic.cli._fleet_options import load_fleet_roster, roster_options, state_option, warn
+from kaizen_agentic.cli._fleet_options import load_fleet_roster, state_option, warn
 from kaizen_agentic.cli._output import F, emit, json_option, style, table
+from kaizen_agentic.cli._params import host_or_this, roster_options
 from kaizen_agentic.fleet import discover_scheduled_runs
 
 if TYPE_CHECKING:
@@ -163,10 +163,10 @@ def worker_command(
     import threading
 
     from kaizen_agentic.fleet.temporal import resolve_target, task_queue
-    from kaizen_agentic.fleet.temporal.worker import hold_from_environment, run_worker
+    from kaizen_agentic.fleet.temporal.worker import run_worker
 
     target = resolve_target(address, namespace)
-    host_name = host or socket.gethostname()
+    host_name = host_or_this(host)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -195,7 +195,6 @@ def worker_command(
         stop=stop,
         on_ready=ready,
         on_outcome=finished,
-        hold=hold_from_environment(),
     )
     click.echo("stopped", err=True)
 

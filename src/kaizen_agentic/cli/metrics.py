@@ -18,7 +18,7 @@ from kaizen_agentic.cli._output import (
     table,
     target_option,
 )
-from kaizen_agentic.cli._params import check_agent_name
+from kaizen_agentic.cli._params import check_agent_name, host_or_this, roster_options
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.metrics.render import number, percent
 
@@ -28,17 +28,7 @@ if TYPE_CHECKING:
 
 def roots_option(func: F) -> F:
     """--root (repeatable) or --roster FILE [--host NAME]: the repos a query reads."""
-    func = click.option(
-        "--host",
-        metavar="NAME",
-        help="With --roster: whose checkouts to read. [default: this machine]",
-    )(func)
-    func = click.option(
-        "--roster",
-        "roster_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Read every active repo of this roster (checkouts on --host).",
-    )(func)
+    func = roster_options(func, hub=False)
     return click.option(
         "--root",
         "roots",
@@ -53,11 +43,9 @@ def _query_roots(
 ) -> list[Path]:
     if roster_file is None:
         return list(roots) or [target]
-    import socket
-
     from kaizen_agentic.fleet import load_roster
 
-    return [*roots, *load_roster(roster_file).checkouts(host or socket.gethostname())]
+    return [*roots, *load_roster(roster_file).checkouts(host_or_this(host))]
 
 
 @click.group("metrics")

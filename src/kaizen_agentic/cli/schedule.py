@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
 from kaizen_agentic._fs import atomic_write_text
-from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.cli._output import emit, json_option, style, table, target_option
-from kaizen_agentic.cli._params import check_agent_name
+from kaizen_agentic.cli._params import at_option, check_agent_name
 from kaizen_agentic.schedule import (
     DEFAULT_TIMEZONE,
     ScheduleError,
-    ScheduleReport,
-    check_schedule,
+    ScheduleListing,
+    check_repo_schedule,
     default_schedule_yaml,
-    next_run,
+    list_schedule,
     resolve_timezone,
     schedule_path,
 )
@@ -30,25 +28,6 @@ def _check_timezone(ctx: click.Context, param: click.Parameter, value: str) -> s
     except ScheduleError as error:
         raise click.BadParameter(error.message, ctx=ctx, param=param) from None
     return value
-
-
-def _parse_at(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO-8601 time; use e.g. 2026-03-30T08:00:00+02:00",
-            ctx=ctx,
-            param=param,
-        ) from None
-
-
-def _report(target: Path) -> ScheduleReport:
-    """Load and validate the project's schedule against the agents the registry knows."""
-    return check_schedule(schedule_path(target), AgentRegistry(target).all_names())
 
 
 @click.group("schedule")
@@ -107,7 +86,7 @@ def validate_command(target: Path, as_json: bool) -> None:
     \b
         kaizen-agentic schedule validate --target ../my-repo
     """
-    report = _report(target)
+    report = check_repo_schedule(target)
 
     def human() -> None:
         for problem in report.problems:
@@ -133,13 +112,10 @@ def validate_command(target: Path, as_json: bool) -> None:
 
 @schedule_group.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include disabled agents.")
-@click.option(
-    "--at",
-    "at",
-    metavar="TIME",
-    callback=_parse_at,
-    help="Compute next runs after this ISO-8601 time instead of now "
+@at_option(
+    "Compute next runs after this ISO-8601 time instead of now "
     "(a time without offset is read in the schedule's time zone).",
+    bare_is_utc=False,
 )
 @target_option
 @json_option
@@ -155,50 +131,30 @@ def list_command(show_all: bool, at: datetime | None, target: Path, as_json: boo
     \b
         kaizen-agentic schedule list --all --json
     """
-    report = _report(target)
-    if report.schedule is None or report.problems:
-        raise ScheduleError(
-            f"{report.path} has {len(report.problems)} problem(s), the first: "
-            f"{report.problems[0]}; run: kaizen-agentic schedule validate"
-        )
-    schedule = report.schedule
-    zone = schedule.zone
-    if at is None:
-        after = datetime.now(timezone.utc)
-    else:
-        after = at if at.tzinfo is not None else at.replace(tzinfo=zone)
-    entries = schedule.agents.values() if show_all else schedule.enabled_entries()
-    rows: list[dict[str, Any]] = [
-        {
-            **entry.to_dict(),
-            "next_run": next_run(entry, after, zone).isoformat() if entry.enabled else None,
-        }
-        for entry in entries
-    ]
-    document = {"path": str(report.path), "timezone": schedule.timezone, "agents": rows}
+    listing = list_schedule(target, include_disabled=show_all, after=at)
+    emit(listing.to_dict(), as_json=as_json, human=lambda: _print_listing(listing, show_all))
 
-    def human() -> None:
-        if not rows:
-            hint = "" if show_all else " (use --all to include disabled ones)"
-            click.echo(f"No enabled agents in {report.path}{hint}")
-            return
-        click.echo(
-            table(
-                ["AGENT", "CADENCE", "CRON", "ENABLED", f"NEXT RUN ({schedule.timezone})"],
+
+def _print_listing(listing: ScheduleListing, show_all: bool) -> None:
+    if not listing.agents:
+        hint = "" if show_all else " (use --all to include disabled ones)"
+        click.echo(f"No enabled agents in {listing.path}{hint}")
+        return
+    click.echo(
+        table(
+            ["AGENT", "CADENCE", "CRON", "ENABLED", f"NEXT RUN ({listing.timezone})"],
+            [
                 [
-                    [
-                        r["agent"],
-                        r["cadence"],
-                        r["cron"],
-                        "yes" if r["enabled"] else "no",
-                        r["next_run"],
-                    ]
-                    for r in rows
-                ],
-            )
+                    a.entry.agent,
+                    a.entry.cadence,
+                    a.entry.cron,
+                    "yes" if a.entry.enabled else "no",
+                    a.next_run.isoformat() if a.next_run is not None else None,
+                ]
+                for a in listing.agents
+            ],
         )
-
-    emit(document, as_json=as_json, human=human)
+    )
 
 
 @schedule_group.command("prepare")
@@ -215,18 +171,20 @@ def list_command(show_all: bool, at: datetime | None, target: Path, as_json: boo
     "--emit", is_flag=True, help="Also write a kaizen.schedule.prepared event to the outbox."
 )
 @target_option
-def prepare_command(agent: str, fmt: str, emit: bool, target: Path) -> None:
+@json_option
+def prepare_command(agent: str, fmt: str, emit: bool, target: Path, as_json: bool) -> None:
     """Print the orientation bundle a scheduled run of AGENT starts from.
 
     Built offline from local files: the agent prompt, project memory, the
     performance summary, open recommendations, SCOPE.md/TODO.md pointers and
-    the session-close commands. JSON mode prints only the JSON document.
+    the session-close commands. JSON mode (--format json, or --json) prints
+    only the JSON document.
 
     Example:
 
     \b
         kaizen-agentic schedule prepare coach
-        kaizen-agentic schedule prepare coach --format json | python -m json.tool
+        kaizen-agentic schedule prepare coach --json | python -m json.tool
     """
     from kaizen_agentic.orient.bundle import (
         build_bundle,
@@ -234,6 +192,8 @@ def prepare_command(agent: str, fmt: str, emit: bool, target: Path) -> None:
         render_bundle_markdown,
     )
 
+    if as_json:
+        fmt = "json"
     bundle = build_bundle(target, agent)
     text = render_bundle_json(bundle) if fmt == "json" else render_bundle_markdown(bundle)
     click.echo(text)

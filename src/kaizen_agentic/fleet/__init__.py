@@ -2,6 +2,7 @@
 
 - :mod:`~kaizen_agentic.fleet.roster` — ``roster.yaml``: model, validation, location.
 - :mod:`~kaizen_agentic.fleet.hub` — the State Hub HTTP roster source.
+- :mod:`~kaizen_agentic.fleet.source` — ``open_roster``: which of the two to read.
 - :mod:`~kaizen_agentic.fleet.resolver` — ``discover_kaizen_scheduled_repos``.
 
 Nothing here imports httpx until a hub is actually asked.
@@ -9,7 +10,7 @@ Nothing here imports httpx until a hub is actually asked.
 
 from __future__ import annotations
 
-from kaizen_agentic.fleet.hub import HubError, fetch_hub_roster
+from kaizen_agentic.fleet.hub import HUB_ENV, HubError, fetch_hub_roster
 from kaizen_agentic.fleet.resolver import (
     Discovery,
     ScheduledRun,
@@ -19,7 +20,6 @@ from kaizen_agentic.fleet.resolver import (
     prepare_command,
 )
 from kaizen_agentic.fleet.roster import (
-    HUB_ENV,
     ROSTER_ENV,
     STATUSES,
     Roster,
@@ -27,10 +27,10 @@ from kaizen_agentic.fleet.roster import (
     RosterNotFoundError,
     RosterRepo,
     load_roster,
-    open_roster,
     parse_roster,
     resolve_roster_path,
 )
+from kaizen_agentic.fleet.source import open_roster
 
 __all__ = [
     "HUB_ENV",

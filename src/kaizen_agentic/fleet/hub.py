@@ -25,6 +25,7 @@ from kaizen_agentic.fleet.roster import ACTIVE, ROSTER_VERSION, Roster, RosterEr
 if TYPE_CHECKING:
     import httpx
 
+HUB_ENV = "KAIZEN_HUB_URL"
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0
 RETRIES = 2
@@ -183,6 +184,7 @@ def _json_kind(value: Any) -> str:
 
 __all__ = [
     "CONNECT_TIMEOUT",
+    "HUB_ENV",
     "READ_TIMEOUT",
     "RETRIES",
     "HubError",

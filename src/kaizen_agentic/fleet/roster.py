@@ -14,9 +14,10 @@ keeps its checkout, so one roster serves a whole fleet of hosts. Validation
 reports every problem at once, one line each (``repos[2].status: ...``);
 unknown keys are warnings, as in the schedule file.
 
-The roster comes from ``--roster FILE`` or ``KAIZEN_ROSTER``, or from a State
-Hub (:mod:`kaizen_agentic.fleet.hub`) with ``--hub-url`` or ``KAIZEN_HUB_URL``;
-:func:`open_roster` applies that precedence.
+The roster file comes from ``--roster FILE`` or ``KAIZEN_ROSTER``
+(:func:`resolve_roster_path`); :func:`kaizen_agentic.fleet.source.open_roster`
+chooses between it and a State Hub. This module knows nothing of the hub:
+the hub builds its roster from the model defined here.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from kaizen_agentic.names import is_valid_name
 
 ROSTER_VERSION = "1"
 ROSTER_ENV = "KAIZEN_ROSTER"
-HUB_ENV = "KAIZEN_HUB_URL"
 ACTIVE = "active"
 STATUSES = (ACTIVE, "expansion_queue", "saturated")
 
@@ -271,37 +271,8 @@ def _brief(value: Any) -> str:
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
-# --- choosing the source ----------------------------------------------------------------------
-
-
-def open_roster(
-    roster: Path | str | None = None,
-    hub_url: str | None = None,
-    *,
-    environ: Mapping[str, str],
-    domain: str | None = None,
-    only_scheduled: bool = False,
-) -> Roster:
-    """The roster from the first source that is set, most explicit first.
-
-    ``--roster`` and ``--hub-url`` are exclusive; without either,
-    ``$KAIZEN_HUB_URL`` beats ``$KAIZEN_ROSTER``. *domain* and
-    *only_scheduled* are passed to the hub as query filters.
-    """
-    if roster and hub_url:
-        raise InvalidInputError("pass either --roster or --hub-url, not both")
-    if not roster:
-        url = hub_url or environ.get(HUB_ENV, "")
-        if url:
-            from kaizen_agentic.fleet.hub import fetch_hub_roster
-
-            return fetch_hub_roster(url, domain=domain, only_scheduled=only_scheduled)
-    return load_roster(resolve_roster_path(roster, environ))
-
-
 __all__ = [
     "ACTIVE",
-    "HUB_ENV",
     "ROSTER_ENV",
     "ROSTER_VERSION",
     "STATUSES",
@@ -310,7 +281,6 @@ __all__ = [
     "RosterNotFoundError",
     "RosterRepo",
     "load_roster",
-    "open_roster",
     "parse_roster",
     "resolve_roster_path",
     "roster_problems",

@@ -210,6 +210,10 @@ def execute_run(
     return outcome
 
 
+Progress = Callable[[int, int], None]
+"""Called with (slots finished, slots due) before the first slot and after each one."""
+
+
 def run_cycle(
     runs: Sequence[ScheduledRun],
     state_dir: Path,
@@ -217,21 +221,42 @@ def run_cycle(
     at: datetime,
     grace: timedelta = DEFAULT_GRACE,
     dry_run: bool = False,
-    progress: Callable[[DueRun], None] | None = None,
-    due: list[DueRun] | None = None,
+    progress: Progress | None = None,
 ) -> CycleReport:
-    """Run every due slot once; record steps, slots and per-repo cycle health."""
-    due = due_runs(runs, at=at, grace=grace) if due is None else due
+    """Run every slot of *runs* due at *at* (see :func:`due_runs`) once.
+
+    With *dry_run* the report lists what is due and nothing runs or is recorded.
+    """
+    return run_slots(
+        due_runs(runs, at=at, grace=grace), state_dir, at=at, dry_run=dry_run, progress=progress
+    )
+
+
+def run_slots(
+    due: Sequence[DueRun],
+    state_dir: Path,
+    *,
+    at: datetime,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> CycleReport:
+    """Run the given slots as one cycle; record steps, slots and per-repo cycle health.
+
+    For a caller with its own idea of what is due (the embedded scheduler's
+    misfire policy); :func:`run_cycle` is the usual entry.
+    """
     state_dir = state_dir.resolve()  # tasks name their bundle by a path valid anywhere
-    report = CycleReport(new_cycle_id(), format_timestamp(at), dry_run, due)
+    report = CycleReport(new_cycle_id(), format_timestamp(at), dry_run, list(due))
     if dry_run:
         return report
     state = FleetState(state_dir)
     try:
-        for item in due:
+        for done, item in enumerate(report.due):
+            if progress is not None and done == 0:
+                progress(0, len(report.due))
             report.outcomes.append(_run_claimed(state, report.cycle, item, state_dir, at=at))
             if progress is not None:
-                progress(item)
+                progress(done + 1, len(report.due))
         _record_cycles(state, report)
     finally:
         state.close()

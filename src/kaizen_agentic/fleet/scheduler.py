@@ -22,7 +22,7 @@ from typing import Protocol
 from kaizen_agentic._time import format_timestamp, parse_timestamp
 from kaizen_agentic.errors import InvalidInputError, KaizenError
 from kaizen_agentic.fleet.resolver import ScheduledRun
-from kaizen_agentic.fleet.runner import CycleReport, DueRun, run_cycle
+from kaizen_agentic.fleet.runner import CycleReport, DueRun, run_slots
 from kaizen_agentic.fleet.state import FleetState
 from kaizen_agentic.schedule import fire_times, next_run, resolve_timezone
 
@@ -91,7 +91,7 @@ class EmbeddedScheduler:
             state.close()
         if not due:
             return None
-        report = run_cycle(runs, self.state_dir, at=now, due=due)
+        report = run_slots(due, self.state_dir, at=now)
         if self.on_cycle is not None:
             self.on_cycle(report)
         return report

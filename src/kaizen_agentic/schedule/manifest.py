@@ -1,4 +1,4 @@
-"""The scheduling opt-in: ``.kaizen/schedule.yml``, its validation and next-run times (SPEC §6).
+"""The scheduling opt-in: ``.kaizen/schedule.yml`` and its validation (SPEC §6).
 
 A repo opts into scheduled runs with::
 
@@ -15,10 +15,8 @@ A repo opts into scheduled runs with::
     weekly   0 9 * * 1      09:00 on Mondays
     monthly  0 9 1 * *      09:00 on the 1st
 
-``enabled`` defaults to true. Only 5-field crons are accepted, because cron
-libraries disagree on what a sixth field means (croniter reads it as seconds,
-others as years); random and hashed values (``R``, ``H``) are refused because
-they do not give the same slot on every backend.
+``enabled`` defaults to true. What a cron may say, and how it meets time zones
+and DST, is :mod:`kaizen_agentic.schedule.cron`.
 
 **Reading.** :func:`load_schedule` refuses only a file that cannot be a schedule
 at all (missing, unreadable, over 256 KiB, malformed YAML, aliases, duplicate
@@ -27,34 +25,27 @@ zone or agent — is reported by :func:`validate_schedule` as a list of one-line
 problems of the form ``<dotted.path>: <what is wrong>; <the fix>``. Unknown
 keys are warnings (:attr:`Schedule.warnings`), never errors.
 :func:`check_schedule` does both and is what the CLI and the fleet use.
-
-**Time zones and DST.** Cron fields are wall-clock times in the schedule's
-time zone. Fire times are computed on naive local wall-clock times and then
-placed in the zone, which is what Temporal schedules do:
-
-- a wall time that does not exist (spring forward: 02:30 on 2026-03-29 in
-  Europe/Berlin) is **skipped** — that day has no 02:30 run;
-- a wall time that happens twice (fall back: 02:30 on 2026-10-25 in
-  Europe/Berlin) fires **once**, at the second occurrence (``fold=1``, the
-  offset after the change: 02:30+01:00).
-
-croniter is not used with aware datetimes on purpose: given an aware start it
-moves a skipped 02:30 to 03:00 and fires a repeated 02:30 twice.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from kaizen_agentic._yaml import DuplicateKeyError, YamlError, load_yaml, read_yaml_text
-from kaizen_agentic.errors import InvalidNameError, ProblemsError
+from kaizen_agentic.errors import InvalidNameError
 from kaizen_agentic.names import is_valid_name, validate_name
+from kaizen_agentic.schedule.cron import (
+    CRON_FIELDS_HINT,
+    cron_problem,
+    resolve_timezone,
+    timezone_problem,
+)
+from kaizen_agentic.schedule.errors import ScheduleError, ScheduleNotFoundError
+from kaizen_agentic.schedule.errors import brief as _brief
 
 SCHEDULE_VERSION = "1"
 DEFAULT_TIMEZONE = "UTC"
@@ -64,25 +55,9 @@ DEFAULT_CRON: dict[str, str] = {
     "weekly": "0 9 * * 1",
     "monthly": "0 9 1 * *",
 }
-CRON_FIELDS_HINT = "use 5 fields: minute hour day month weekday"
 
 _TOP_KEYS = ("version", "timezone", "agents")
 _ENTRY_KEYS = ("cadence", "cron", "enabled")
-# IANA keys are short relative paths of these characters; checking first keeps
-# odd strings ("..", absolute paths, NUL) away from the file system lookup.
-_ZONE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")
-_RANDOM_TOKEN = re.compile(r"(^|[^a-z])[hr]([^a-z]|$)")
-# A run of wall-clock slots that never exists (all inside DST gaps) this long
-# means the expression can never fire in this zone.
-_MAX_SKIPPED_SLOTS = 10_000
-
-
-class ScheduleError(ProblemsError):
-    """A schedule file that cannot be read or used; ``problems`` lists each issue."""
-
-
-class ScheduleNotFoundError(ScheduleError):
-    """The repo has no ``.kaizen/schedule.yml``."""
 
 
 @dataclass(frozen=True)
@@ -468,49 +443,6 @@ class _Examination:
         return value
 
 
-def cron_problem(expression: str) -> str | None:
-    """Why *expression* is not a usable 5-field cron, or None when it is."""
-    shown = _brief(expression)
-    fields = expression.split()
-    if len(fields) != 5:
-        return f"{shown} has {len(fields)} fields; {CRON_FIELDS_HINT}"
-    if any(_RANDOM_TOKEN.search(f.lower()) for f in fields):
-        return f"{shown} uses random or hashed values (R, H); write fixed numbers instead"
-    from croniter import croniter
-
-    try:
-        # Any failure here is the library refusing user text, whatever its type.
-        iterator = croniter(expression, datetime(2000, 1, 1))
-    except Exception as exc:
-        return f"{shown} is not a valid cron expression: {_one_line(exc)}; {CRON_FIELDS_HINT}"
-    try:
-        iterator.get_next(datetime)
-    except Exception:
-        return f"{shown} never matches a date; check the day and month fields"
-    return None
-
-
-def timezone_problem(name: str) -> str | None:
-    """Why *name* is not an IANA time zone known to ``zoneinfo``, or None when it is."""
-    try:
-        resolve_timezone(name)
-    except ScheduleError as exc:
-        return exc.message
-    return None
-
-
-def resolve_timezone(name: str) -> ZoneInfo:
-    """``ZoneInfo(name)``, raising :class:`ScheduleError` with the fix for anything else."""
-    if isinstance(name, str) and len(name) <= 64 and _ZONE_KEY.fullmatch(name):
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            pass
-    raise ScheduleError(
-        f"{_brief(name)} is not a known IANA time zone; use a name such as UTC or Europe/Berlin"
-    )
-
-
 def _name_problem(name: str) -> str:
     try:
         validate_name(name)
@@ -530,116 +462,6 @@ def _agent_path(name: str) -> str:
     return f"agents.{name if is_valid_name(name) else repr(name)}"
 
 
-def _brief(value: Any) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
-# --- fire times -------------------------------------------------------------------------------
-
-
-def next_run(entry: ScheduleEntry | str, after: datetime, tz: tzinfo | str) -> datetime:
-    """The first fire time strictly after *after*, in *tz* (see the module doc for DST).
-
-    *entry* is a :class:`ScheduleEntry` or a cron expression; *after* must be
-    timezone-aware. Raises :class:`ScheduleError` for an unusable cron or zone.
-    """
-    return next(_fire_times(_cron_of(entry), _zone(tz), after))
-
-
-def fire_times(
-    entry: ScheduleEntry | str,
-    tz: tzinfo | str,
-    start: datetime,
-    end: datetime,
-    *,
-    limit: int | None = None,
-) -> list[datetime]:
-    """Fire times *t* with ``start < t <= end``, oldest first, at most *limit* of them.
-
-    The half-open interval means "due since the last check (*start*) up to
-    now (*end*)": consecutive checks see each slot exactly once.
-    """
-    end_utc = _as_utc(end, "end")
-    found: list[datetime] = []
-    if limit is not None and limit <= 0:
-        return found
-    for instant in _fire_times(_cron_of(entry), _zone(tz), start):
-        if instant.astimezone(timezone.utc) > end_utc:
-            break
-        found.append(instant)
-        if limit is not None and len(found) >= limit:
-            break
-    return found
-
-
-def _fire_times(cron: str, zone: tzinfo, after: datetime) -> Iterator[datetime]:
-    problem = cron_problem(cron)
-    if problem is not None:
-        raise ScheduleError(f"cron {problem}")
-    from croniter import croniter
-
-    after_utc = _as_utc(after, "after")
-    # On a fall-back day wall-clock time runs backwards, so a slot whose wall
-    # time is earlier than after's can still be later in real time: start the
-    # naive walk early by as much as the clock will go back within a day.
-    offset_now = _offset(after_utc.astimezone(zone))
-    later = (
-        _offset((after_utc + timedelta(minutes=30 * k)).astimezone(zone)) for k in range(1, 49)
-    )
-    lookback = max(timedelta(0), offset_now - min(later))
-    wall_start = after_utc.astimezone(zone).replace(tzinfo=None) - lookback
-    iterator = croniter(cron, wall_start)
-    skipped = 0
-    while True:
-        try:
-            wall = iterator.get_next(datetime)
-        except Exception as exc:
-            raise ScheduleError(f"cron {cron!r} has no further dates: {_one_line(exc)}") from None
-        instant = _place(wall, zone)
-        if instant is None:
-            skipped += 1
-            if skipped > _MAX_SKIPPED_SLOTS:
-                raise ScheduleError(f"cron {cron!r} never falls on an existing time in {zone}")
-            continue
-        skipped = 0
-        if instant.astimezone(timezone.utc) > after_utc:
-            yield instant
-
-
-def _place(wall: datetime, zone: tzinfo) -> datetime | None:
-    """*wall* as an instant in *zone*: None in a DST gap, the second one when it repeats."""
-    earlier = wall.replace(tzinfo=zone, fold=0)
-    if earlier.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != wall:
-        return None  # the clock jumped over this wall time
-    later = wall.replace(tzinfo=zone, fold=1)
-    chosen = later if later.utcoffset() != earlier.utcoffset() else earlier
-    # Re-derive from UTC so the result carries the right fold for its offset.
-    return chosen.astimezone(timezone.utc).astimezone(zone)
-
-
-def _offset(moment: datetime) -> timedelta:
-    return moment.utcoffset() or timedelta(0)
-
-
-def _as_utc(moment: datetime, what: str) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{what} must be a timezone-aware datetime, got {moment.isoformat()}")
-    return moment.astimezone(timezone.utc)
-
-
-def _cron_of(entry: ScheduleEntry | str) -> str:
-    return entry if isinstance(entry, str) else entry.cron
-
-
-def _zone(tz: tzinfo | str) -> tzinfo:
-    return resolve_timezone(tz) if isinstance(tz, str) else tz
-
-
 __all__ = [
     "CADENCES",
     "DEFAULT_CRON",
@@ -647,20 +469,13 @@ __all__ = [
     "SCHEDULE_VERSION",
     "Schedule",
     "ScheduleEntry",
-    "ScheduleError",
-    "ScheduleNotFoundError",
     "ScheduleReport",
     "check_schedule",
     "check_schedule_text",
-    "cron_problem",
     "default_schedule_yaml",
-    "fire_times",
     "load_schedule",
-    "next_run",
     "parse_schedule",
     "parse_schedule_text",
-    "resolve_timezone",
     "schedule_path",
-    "timezone_problem",
     "validate_schedule",
 ]

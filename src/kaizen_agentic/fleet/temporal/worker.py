@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import os
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -46,7 +44,6 @@ from kaizen_agentic.fleet.temporal._client import (
 from kaizen_agentic.fleet.temporal._plan import ACTIVITY_NAME, WORKFLOW_NAME, task_queue
 from kaizen_agentic.names import validate_name
 
-HOLD_ENV = "KAIZEN_TEST_HOLD_FILE"
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 START_TO_CLOSE_TIMEOUT = timedelta(minutes=10)
 # The activity heartbeats every HEARTBEAT_EVERY seconds while it runs, so a
@@ -117,7 +114,12 @@ def due_run(run: Mapping[str, Any], slot: str) -> DueRun:
 
 
 class SlotActivities:
-    """The activity, bound to the operator's state directory."""
+    """The activity, bound to the operator's state directory.
+
+    *hold* runs between writing a slot's bundle and its task (see
+    :func:`~kaizen_agentic.fleet.runner.execute_run`): tests pass one to stop a
+    run half-way and kill its worker.
+    """
 
     def __init__(
         self,
@@ -139,26 +141,6 @@ class SlotActivities:
         if self.on_outcome is not None:
             self.on_outcome(outcome)
         return outcome.to_dict()
-
-
-def hold_from_environment(
-    environ: Mapping[str, str] | None = None,
-) -> Callable[[DueRun], None] | None:
-    """The test hook: with ``$KAIZEN_TEST_HOLD_FILE`` set, wait while that file exists.
-
-    It runs between writing the bundle and writing the task, so a test can
-    kill the worker in the middle of a run.
-    """
-    path = (os.environ if environ is None else environ).get(HOLD_ENV)
-    if not path:
-        return None
-    hold_file = Path(path)
-
-    def hold(due: DueRun) -> None:
-        while hold_file.exists():
-            time.sleep(0.1)
-
-    return hold
 
 
 @contextmanager
@@ -196,7 +178,8 @@ def run_worker(
 ) -> None:
     """Serve task queue ``kaizen-<host>`` until *stop* is set; runs finish before it returns.
 
-    *on_ready* is called once the worker polls; *on_outcome* after each run.
+    *on_ready* is called once the worker polls; *on_outcome* after each run;
+    *hold* is passed to :class:`SlotActivities`.
     Raises :class:`TemporalError` when the server cannot be reached or the
     worker fails.
     """
@@ -265,12 +248,10 @@ async def _serve(
 
 __all__ = [
     "HEARTBEAT_TIMEOUT",
-    "HOLD_ENV",
     "RETRY_POLICY",
     "START_TO_CLOSE_TIMEOUT",
     "KaizenScheduledRun",
     "SlotActivities",
     "due_run",
-    "hold_from_environment",
     "run_worker",
 ]
