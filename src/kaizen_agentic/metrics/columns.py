@@ -217,8 +217,9 @@ def _add_rows(builder: ColumnBuilder, rows: list[Any]) -> None:
     every = bool(keep.all())
 
     def put(target: array[float], values: list[Any], dtype: type[np.floating[Any]]) -> None:
-        # None (JSON null) becomes NaN in a float array
-        column = np.array(values, dtype=dtype)
+        # None (JSON null) becomes NaN; beyond float32 becomes inf, as array("f") does
+        with np.errstate(over="ignore"):
+            column = np.array(values, dtype=dtype)
         target.frombytes((column if every else column[keep]).tobytes())
 
     put(builder.ts, ts.tolist(), np.float64)
