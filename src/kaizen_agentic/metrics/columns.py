@@ -4,6 +4,13 @@ Analytics need a dozen numbers per record, not the JSON. The cache holds
 them as numpy arrays plus the byte offset and inode of the file it has read,
 so a warm read parses only what was appended since; a replaced (pruned)
 file, a missing cache or a damaged one means a full rebuild.
+
+Lines are decoded with msgspec into a typed struct of just the fields the
+columns need (it skips every other key without building Python objects), a
+chunk at a time, with the timestamps converted in numpy. benchmarks/
+parse_choice.py has the figures behind that choice. Any line msgspec rejects
+is decoded again with the standard library, so what is read, skipped or
+warned about is exactly what ``json.loads`` plus :class:`ColumnBuilder` give.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import zipfile
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -189,10 +197,11 @@ class ColumnBuilder:
                 if day is None:
                     return None
                 self._days[value[:10]] = day
-            try:
-                return day + int(value[11:13]) * 3600 + int(value[14:16]) * 60 + int(value[17:19])
-            except ValueError:
-                return None
+            clock = value[11:13] + value[14:16] + value[17:19]
+            if value[13] == value[16] == ":" and clock.isascii() and clock.isdigit():
+                hour, minute, second = int(clock[:2]), int(clock[2:4]), int(clock[4:])
+                if hour < 24 and minute < 60 and second < 60:
+                    return day + hour * 3600 + minute * 60 + second
         return _epoch(value)
 
 
@@ -220,6 +229,9 @@ def _parse_tail(path: Path, start: int, end: int, lines_before: int) -> tuple[Co
     Malformed lines are reported with their line number, once: the cache
     moves past them.
     """
+    import msgspec
+
+    decoder = _decoder()
     builder = ColumnBuilder()
     consumed = 0
     number = lines_before
@@ -235,19 +247,74 @@ def _parse_tail(path: Path, start: int, end: int, lines_before: int) -> tuple[Co
             data = pending + block
             cut = data.rfind(b"\n") + 1
             pending = data[cut:]
-            for raw in data[:cut].split(b"\n")[:-1]:
-                number += 1
-                _add_line(builder, raw, path, number)
+            body = data[:cut]
+            try:
+                rows = decoder.decode_lines(body)
+            except (msgspec.MsgspecError, RecursionError):
+                # one odd line rejects the whole chunk: redo it line by line, in order
+                for raw in body.split(b"\n")[:-1]:
+                    number += 1
+                    _add_line(builder, decoder, raw, path, number)
+            else:
+                _add_rows(builder, rows)
+                number += body.count(b"\n")
             consumed += cut
     return builder.build(), consumed, number - lines_before
 
 
-def _add_line(builder: ColumnBuilder, raw: bytes, path: Path, number: int) -> None:
+def _add_rows(builder: ColumnBuilder, rows: list[Any]) -> None:
+    """Append decoded rows, dropping those whose timestamp does not parse."""
+    if not rows:
+        return
+    ts = _epochs([row.timestamp for row in rows])
+    keep = ~np.isnan(ts)
+    every = bool(keep.all())
+
+    def put(target: array[float], values: list[Any], dtype: type[np.floating[Any]]) -> None:
+        # None (JSON null) becomes NaN; beyond float32 becomes inf, as array("f") does
+        with np.errstate(over="ignore"):
+            column = np.array(values, dtype=dtype)
+        target.frombytes((column if every else column[keep]).tobytes())
+
+    put(builder.ts, ts.tolist(), np.float64)
+    put(builder.success, [row.success for row in rows], np.float32)
+    sections: dict[str, list[Any]] = {}
+    for name, (outer, *inner) in FIELDS.items():
+        if not inner:
+            put(builder.values[name], [getattr(row, outer) for row in rows], np.float32)
+            continue
+        if outer not in sections:
+            sections[outer] = [getattr(row, outer) for row in rows]
+        key = inner[0]
+        put(builder.values[name], [getattr(part, key) for part in sections[outer]], np.float32)
+    for name, options in LABELS.items():
+        words: list[Any] = [None] * len(rows)
+        for outer, *inner in options:
+            parts = [getattr(row, outer) for row in rows]
+            found = [getattr(p, inner[0]) for p in parts] if inner else parts
+            words = [w if _is_label(w) else f for w, f in zip(words, found, strict=True)]
+        codes = builder.vocab[name]
+        labelled = [
+            codes.setdefault(w.strip()[:MAX_LABEL], len(codes)) if _is_label(w) else -1
+            for w in words
+        ]
+        column = np.asarray(labelled, dtype=np.int32)
+        builder.labels[name].frombytes((column if every else column[keep]).tobytes())
+
+
+def _add_line(builder: ColumnBuilder, decoder: Any, raw: bytes, path: Path, number: int) -> None:
     if not raw.strip():
         return
+    import msgspec
+
+    try:
+        _add_rows(builder, [decoder.decode(raw)])
+        return
+    except (msgspec.MsgspecError, RecursionError):
+        pass  # rejected: the reference parser decides what the line is
     try:
         record = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         record = None
     if isinstance(record, dict):
         builder.add(record)
@@ -255,6 +322,95 @@ def _add_line(builder: ColumnBuilder, raw: bytes, path: Path, number: int) -> No
         warnings.warn(
             f"{path}:{number}: skipped a malformed line", MalformedLineWarning, stacklevel=4
         )
+
+
+@lru_cache(maxsize=1)
+def _decoder() -> Any:
+    """A msgspec decoder of just the fields in :data:`FIELDS`, built on first use.
+
+    Numbers are ``float | None`` (ints are accepted as floats; a bool, string
+    or out-of-range number fails the line, which then takes the reference
+    path and reads as NaN or inf exactly as before). Sections are frozen so
+    one empty default can stand for every record that lacks them.
+    """
+    import msgspec
+
+    nan = float("nan")
+    # (field, type, default) per section; labels decode as any JSON value (a
+    # non-string reads as absent), so an odd label never sends the line to the slow path
+    sections: dict[str, list[tuple[str, Any, Any]]] = {}
+    top: list[tuple[str, Any, Any]] = []
+    paths: list[tuple[tuple[str, ...], Any, Any]] = [
+        (p, float | None, nan) for p in FIELDS.values()
+    ]
+    paths += [(path, Any, None) for options in LABELS.values() for path in options]
+    for (outer, *inner), kind, empty in paths:
+        if inner:
+            sections.setdefault(outer, []).append((inner[0], kind, empty))
+        else:
+            top.append((outer, kind, empty))
+    fields: list[tuple[str, Any, Any]] = [("timestamp", str, msgspec.NODEFAULT)]
+    fields.append(("success", bool, msgspec.NODEFAULT))
+    fields += top
+    for outer, names in sections.items():
+        section = msgspec.defstruct(f"_{outer}", names, frozen=True)
+        fields.append((outer, section, section()))
+    row = msgspec.defstruct("_Row", fields)
+    return msgspec.json.Decoder(row)
+
+
+_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
+_SEPARATORS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":", 19: "Z"}
+
+
+def _epochs(stamps: list[str]) -> FloatArray:
+    """Epoch seconds of each timestamp, NaN where it does not parse.
+
+    The canonical ``YYYY-MM-DDTHH:MM:SSZ`` form is converted in numpy (checked
+    digit by digit and range by range); anything else goes through
+    :func:`parse_timestamp` one at a time, so the result is the same either way.
+    """
+    count = len(stamps)
+    lengths = np.fromiter(map(len, stamps), dtype=np.int64, count=count)
+    joined = "".join(stamps)
+    if bool(np.all(lengths == 20)) and joined.isascii():
+        # the usual case: one bytes object, twenty a row, no per-string work
+        chars: npt.NDArray[np.unsignedinteger[Any]] = np.frombuffer(
+            joined.encode("ascii"), dtype=np.uint8
+        ).reshape(count, 20)
+        ok = np.ones(count, dtype=bool)
+    else:
+        chars = np.array(stamps, dtype="U20").view(np.uint32).reshape(count, 20)
+        ok = lengths == 20
+    digits = chars[:, _DIGITS].astype(np.int64) - ord("0")
+    ok &= np.all((digits >= 0) & (digits <= 9), axis=1)
+    for column, separator in _SEPARATORS.items():
+        ok &= chars[:, column] == ord(separator)
+    d = digits
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month, day = d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
+    hour, minute, second = (
+        d[:, 8] * 10 + d[:, 9],
+        d[:, 10] * 10 + d[:, 11],
+        d[:, 12] * 10 + d[:, 13],
+    )
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    ok &= (year >= 1) & (month >= 1) & (month <= 12) & (hour < 24) & (minute < 60)
+    ok &= second < 60
+    ok &= (day >= 1) & (day <= month_days[np.where(ok, month, 0)] + (leap & (month == 2)))
+    # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, days_from_civil)
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    result: FloatArray = (days * 86400 + hour * 3600 + minute * 60 + second).astype(np.float64)
+    for index in np.flatnonzero(~ok):
+        moment = _epoch(stamps[index])
+        result[index] = np.nan if moment is None else moment
+    return result
 
 
 Position = tuple[int, int, int]  # inode, byte offset read up to, lines read
@@ -316,7 +472,10 @@ def _number(record: Mapping[str, Any], path: tuple[str, ...]) -> float:
         node = node.get(part)
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         return float("nan")
-    return float(node)
+    try:
+        return float(node)
+    except OverflowError:  # an int too large for a float: not a usable measurement
+        return float("nan")
 
 
 def _label(record: Mapping[str, Any], paths: tuple[tuple[str, ...], ...]) -> str | None:
@@ -324,6 +483,10 @@ def _label(record: Mapping[str, Any], paths: tuple[tuple[str, ...], ...]) -> str
         node: Any = record
         for part in path:
             node = node.get(part) if isinstance(node, Mapping) else None
-        if isinstance(node, str) and node.strip():
-            return node.strip()[:MAX_LABEL]
+        if _is_label(node):
+            return str(node).strip()[:MAX_LABEL]
     return None
+
+
+def _is_label(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())

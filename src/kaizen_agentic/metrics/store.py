@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
-from kaizen_agentic.metrics.records import MalformedLineWarning
 from kaizen_agentic.names import is_valid_name, validate_name
 from kaizen_agentic.paths import METRICS_RELATIVE, OPTIMIZER_DIR_NAME, AgentPaths
 
@@ -134,38 +132,21 @@ class MetricsStore:
                 position = max(0, position - block)
                 handle.seek(position)
                 data = handle.read(end - position)
-        records = []
-        for raw in data.split(b"\n")[-(count + 1) :]:
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                records.append(record)
+        from kaizen_agentic._jsonl import parse_line
+
+        records = [
+            record
+            for raw in data.split(b"\n")[-(count + 1) :]
+            if raw.strip() and (record := parse_line(raw)) is not None
+        ]
         return records[-count:]
 
     def iter_executions(self) -> Iterator[dict[str, Any]]:
         """Yield each valid record in file order; warn once per malformed line."""
-        try:
-            handle = self.executions_path.open("rb")
-        except FileNotFoundError:
-            return
-        with handle:
-            for number, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    record = json.loads(raw)
-                except ValueError:
-                    record = None
-                if not isinstance(record, dict):
-                    warnings.warn(
-                        f"{self.executions_path}:{number}: skipped a malformed line",
-                        MalformedLineWarning,
-                        stacklevel=2,
-                    )
-                    continue
-                yield record
+        from kaizen_agentic._jsonl import iter_jsonl
+
+        for _, record in iter_jsonl(self.executions_path):
+            yield record
 
     def read_executions(self) -> list[dict[str, Any]]:
         """Every valid record, in file order."""

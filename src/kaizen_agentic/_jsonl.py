@@ -1,0 +1,76 @@
+"""One reader for JSON-lines files, with the store's policy for bad lines.
+
+A line is decoded with msgspec; one it rejects (NaN literals, lone
+surrogates, nesting too deep) is decoded again with the standard library,
+so what reads as a record is exactly what ``json.loads`` accepts as an
+object. A line that is not an object is skipped with a
+:class:`~kaizen_agentic.metrics.records.MalformedLineWarning` naming
+``file:line``; blank lines are skipped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from kaizen_agentic.metrics.records import MalformedLineWarning
+
+# msgspec reads integers of any length, json.loads refuses those over 4,300
+# digits (and json.dumps could not write them back); a line that long goes
+# straight to json.loads so both readers agree.
+_LONGEST_FAST_LINE = 4300
+
+
+def parse_line(raw: bytes) -> dict[str, Any] | None:
+    """The JSON object on *raw*, or None when the line is not one."""
+    import msgspec
+
+    value: Any = None
+    if len(raw) <= _LONGEST_FAST_LINE:
+        try:
+            value = _decoder().decode(raw)
+        except (msgspec.MsgspecError, RecursionError):
+            value = None
+        else:
+            return value if isinstance(value, dict) else None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def iter_jsonl(path: Path, *, warn: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each object line of *path*; nothing when it is missing.
+
+    A torn last line (a crash mid-append) is malformed like any other.
+    """
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            record = parse_line(raw)
+            if record is None:
+                if warn:
+                    warnings.warn(
+                        f"{path}:{number}: skipped a malformed line",
+                        MalformedLineWarning,
+                        stacklevel=3,
+                    )
+                continue
+            yield number, record
+
+
+@lru_cache(maxsize=1)
+def _decoder() -> Any:
+    import msgspec
+
+    return msgspec.json.Decoder()
