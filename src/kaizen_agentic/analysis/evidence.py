@@ -225,7 +225,7 @@ def runs_by_version(columns: Columns) -> dict[str, VersionRuns]:
                 runs=int(rows.size),
                 successes=int(columns.success[rows].sum()),
                 # float32 in the cache: six decimals give back the recorded scores
-                quality=[round(float(v), 6) for v in values[~np.isnan(values)]],
+                quality=np.round(values[~np.isnan(values)].astype(np.float64), 6).tolist(),
             )
         )
     groups.sort(key=lambda g: (g.first_seen or datetime.min, g.first_index))

@@ -24,6 +24,7 @@ from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -270,36 +271,59 @@ def _add_rows(builder: ColumnBuilder, rows: list[Any]) -> None:
     keep = ~np.isnan(ts)
     every = bool(keep.all())
 
-    def put(target: array[float], values: list[Any], dtype: type[np.floating[Any]]) -> None:
-        # None (JSON null) becomes NaN; beyond float32 becomes inf, as array("f") does
-        with np.errstate(over="ignore"):
-            column = np.array(values, dtype=dtype)
+    def put(target: array[Any], column: npt.NDArray[Any]) -> None:
         target.frombytes((column if every else column[keep]).tobytes())
 
-    put(builder.ts, ts.tolist(), np.float64)
-    put(builder.success, [row.success for row in rows], np.float32)
-    sections: dict[str, list[Any]] = {}
-    for name, (outer, *inner) in FIELDS.items():
-        if not inner:
-            put(builder.values[name], [getattr(row, outer) for row in rows], np.float32)
-            continue
-        if outer not in sections:
-            sections[outer] = [getattr(row, outer) for row in rows]
-        key = inner[0]
-        put(builder.values[name], [getattr(part, key) for part in sections[outer]], np.float32)
+    count = len(rows)
+    put(builder.ts, ts)
+    put(builder.success, np.fromiter(map(_SUCCESS, rows), dtype=np.float32, count=count))
+    for outer, names, getter in _numeric_layout():
+        parts = rows if outer is None else list(map(attrgetter(outer), rows))
+        # None (JSON null) becomes NaN; beyond float32 becomes inf, as array("f") does
+        with np.errstate(over="ignore"):
+            matrix = np.array(list(map(getter, parts)), dtype=np.float64).reshape(count, -1)
+            for index, name in enumerate(names):
+                put(builder.values[name], matrix[:, index].astype(np.float32))
     for name, options in LABELS.items():
-        words: list[Any] = [None] * len(rows)
-        for outer, *inner in options:
-            parts = [getattr(row, outer) for row in rows]
-            found = [getattr(p, inner[0]) for p in parts] if inner else parts
-            words = [w if _is_label(w) else f for w, f in zip(words, found, strict=True)]
-        codes = builder.vocab[name]
-        labelled = [
-            codes.setdefault(w.strip()[:MAX_LABEL], len(codes)) if _is_label(w) else -1
-            for w in words
-        ]
-        column = np.asarray(labelled, dtype=np.int32)
-        builder.labels[name].frombytes((column if every else column[keep]).tobytes())
+        put(builder.labels[name], _label_codes(rows, options, builder.vocab[name]))
+
+
+_SUCCESS = attrgetter("success")
+
+
+@lru_cache(maxsize=1)
+def _numeric_layout() -> list[tuple[str | None, list[str], Any]]:
+    """The :data:`FIELDS` grouped by section: (section or None, column names, getter)."""
+    groups: dict[str | None, list[tuple[str, str]]] = {}
+    for name, (outer, *inner) in FIELDS.items():
+        section, key = (outer, inner[0]) if inner else (None, outer)
+        groups.setdefault(section, []).append((name, key))
+    return [
+        (section, [n for n, _ in pairs], attrgetter(*(k for _, k in pairs)))
+        for section, pairs in groups.items()
+    ]
+
+
+def _label_codes(
+    rows: list[Any], options: tuple[tuple[str, ...], ...], vocab: dict[str, int]
+) -> npt.NDArray[np.int32]:
+    """Codes into *vocab* of each row's label (the first option that is one), -1 for none."""
+    words: list[Any] | None = None
+    for outer, *inner in options:
+        parts = list(map(attrgetter(outer), rows)) if inner else rows
+        found = list(map(attrgetter(inner[0] if inner else outer), parts))
+        if words is None:
+            words = found
+        else:  # a blank first option gives way to the next, as in the reference path
+            words = [w if w and not w.isspace() else f for w, f in zip(words, found, strict=True)]
+    seen: dict[Any, int] = {}
+    raw = [seen.setdefault(w, len(seen)) for w in words or []]
+    # normalise each distinct word once, not once a row
+    table = np.asarray(
+        [vocab.setdefault(w.strip()[:MAX_LABEL], len(vocab)) if _is_label(w) else -1 for w in seen],
+        dtype=np.int32,
+    )
+    return table[np.asarray(raw, dtype=np.intp)] if raw else np.zeros(0, dtype=np.int32)
 
 
 def _add_line(builder: ColumnBuilder, decoder: Any, raw: bytes, path: Path, number: int) -> None:
@@ -336,14 +360,14 @@ def _decoder() -> Any:
     import msgspec
 
     nan = float("nan")
-    # (field, type, default) per section; labels decode as any JSON value (a
-    # non-string reads as absent), so an odd label never sends the line to the slow path
+    # (field, type, default) per section; a label that is not a string fails the
+    # line, which the reference path then reads as having no label
     sections: dict[str, list[tuple[str, Any, Any]]] = {}
     top: list[tuple[str, Any, Any]] = []
     paths: list[tuple[tuple[str, ...], Any, Any]] = [
         (p, float | None, nan) for p in FIELDS.values()
     ]
-    paths += [(path, Any, None) for options in LABELS.values() for path in options]
+    paths += [(path, str | None, None) for options in LABELS.values() for path in options]
     for (outer, *inner), kind, empty in paths:
         if inner:
             sections.setdefault(outer, []).append((inner[0], kind, empty))
