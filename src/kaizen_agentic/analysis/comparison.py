@@ -1,0 +1,415 @@
+"""Did the new version help? A time-aware, look-aware comparison of two versions (SPEC §4).
+
+Pure functions over arrays: each :class:`Side` holds run times (epoch
+seconds), 0/1 success and quality (NaN where absent). The design decides the
+test, because a prompt edit almost always runs *after* the version it
+replaces and the environment moves meanwhile:
+
+- **Periods overlap** (the versions ran side by side): runs are stratified by
+  UTC day — by week when under 80 % of runs share a day with the other
+  version — and success is tested by the exact conditional test of a common
+  odds ratio over the strata (the exact Cochran-Mantel-Haenszel test,
+  Mehta, Patel & Gray 1985) with a mid-p value (Lancaster 1961), quality by
+  the van Elteren stratified rank-sum test (van Elteren 1960). Mid-p is not
+  conservative the way Fisher's test is, so success no longer needs the
+  larger share of alpha.
+- **Periods do not overlap**: the runs nearest the switch (the last k of the
+  baseline, the first k of the candidate, k the smaller side) are fitted
+  with a segmented regression — a common linear time trend plus a step at
+  the switch (interrupted time series, Wagner et al. 2002) — and the step is
+  tested. A drift that merely continues across the switch is not credited
+  to the candidate. When the baseline alone already drifted (a slope test
+  within the baseline at ``alpha``), the result warns ``confounded_by_time``.
+
+Two metrics, one family: weighted Holm with equal weights (each metric is
+an outcome a prompt edit can move; with mid-p neither is conservative).
+
+Repeated looks: the loop re-compares every cycle, so the family's alpha is
+spent across looks — look k gets ``alpha * k**-3 / zeta(3)`` (the shares
+sum to alpha over any number of looks, so by the union bound the chance of
+ever calling a difference that is not there stays at most alpha). Look 1
+gets 83 % of alpha; later looks need stronger evidence, which accumulating
+runs supply. ``looks`` is the number of looks taken so far, this one included.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+__all__ = [
+    "Comparison",
+    "MetricComparison",
+    "Side",
+    "alpha_at_look",
+    "cmh_statistic",
+    "compare_versions",
+    "exact_stratified_mid_p",
+    "van_elteren_z",
+]
+
+FloatArray = NDArray[np.float64]
+DAY, WEEK = 86400.0, 7 * 86400.0
+ZETA3 = 1.2020569031595942
+SPENDING = "alpha-spending k^-3 over looks (union bound)"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One version's runs: times (epoch s), success (0/1) and quality (NaN = none)."""
+
+    times: FloatArray
+    success: FloatArray
+    quality: FloatArray
+
+    @staticmethod
+    def of(times: FloatArray, success: FloatArray, quality: FloatArray | None = None) -> Side:
+        t = np.asarray(times, dtype=np.float64)
+        q = np.full(t.size, np.nan) if quality is None else np.asarray(quality, np.float64)
+        return Side(t, np.asarray(success, dtype=np.float64), q)
+
+    @property
+    def n(self) -> int:
+        return int(self.times.size)
+
+    def period(self) -> tuple[float, float] | None:
+        return (float(self.times.min()), float(self.times.max())) if self.n else None
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One metric, candidate against baseline; ``difference`` is candidate − baseline."""
+
+    metric: str
+    test: str
+    n_baseline: int
+    n_candidate: int
+    baseline_value: float
+    candidate_value: float
+    difference: float  # rate or mean; the step at the switch for the segmented design
+    effect_size: float | None  # odds ratio (success) or Cliff's delta (quality)
+    statistic: float
+    p_value: float
+    adjusted_p_value: float = 1.0
+    significant: bool = False
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The answer of :func:`compare_versions`; periods are (first, last) epoch seconds."""
+
+    verdict: str
+    design: str  # "stratified-by-day" | "stratified-by-week" | "pooled" | "near-switch"
+    method: str
+    looks: int
+    alpha: float
+    alpha_at_look: float
+    n_baseline: int
+    n_candidate: int
+    baseline_period: tuple[float, float] | None
+    candidate_period: tuple[float, float] | None
+    success: MetricComparison | None = None
+    quality: MetricComparison | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+def alpha_at_look(alpha: float, looks: int) -> float:
+    """The share of *alpha* spent at look number *looks* (1-based)."""
+    return alpha / (looks**3 * ZETA3)
+
+
+def compare_versions(
+    baseline: Side,
+    candidate: Side,
+    *,
+    alpha: float = 0.05,
+    looks: int = 1,
+    min_samples: int = 10,
+) -> Comparison:
+    """Compare *candidate* with *baseline*; see the module docstring for the methods."""
+    if looks < 1:
+        raise ValueError(f"looks: must be at least 1, got {looks}")
+    level = alpha_at_look(alpha, looks)
+    head = {
+        "looks": looks,
+        "alpha": alpha,
+        "alpha_at_look": level,
+        "n_baseline": baseline.n,
+        "n_candidate": candidate.n,
+        "baseline_period": baseline.period(),
+        "candidate_period": candidate.period(),
+    }
+    if min(baseline.n, candidate.n) < min_samples:
+        return Comparison("insufficient_data", "none", SPENDING, **head)  # type: ignore[arg-type]
+    warnings: list[str] = []
+    success: MetricComparison | None
+    quality: MetricComparison | None
+    b_first, b_last = head["baseline_period"]  # type: ignore[misc]
+    c_first, c_last = head["candidate_period"]  # type: ignore[misc]
+    if c_first <= b_last and b_first <= c_last:
+        design, strata = _strata(baseline.times, candidate.times)
+        success = _success_stratified(baseline, candidate, strata)
+        quality = _quality_stratified(baseline, candidate, strata)
+    else:
+        design = "near-switch"
+        if c_first < b_first:  # the candidate is the older one: the switch runs the other way
+            baseline, candidate = candidate, baseline
+            warnings.append("candidate_ran_before_baseline")
+        k = min(baseline.n, candidate.n)
+        order_b, order_c = np.argsort(baseline.times), np.argsort(candidate.times)
+        near_b, near_c = _take(baseline, order_b[-k:]), _take(candidate, order_c[:k])
+        success = _segmented(near_b, near_c, "success", near_b.success, near_c.success)
+        quality = _segmented(near_b, near_c, "quality", near_b.quality, near_c.quality)
+        if _drifted(near_b, alpha):
+            warnings.append("confounded_by_time")
+        if warnings and warnings[0] == "candidate_ran_before_baseline":
+            success, quality = _flip(success), _flip(quality)
+    tested = [m for m in (success, quality) if m is not None]
+    adjusted = _holm([m.p_value for m in tested])
+    tested = [
+        _mark(m, p, p <= level and m.difference != 0) for m, p in zip(tested, adjusted, strict=True)
+    ]
+    by_name = {m.metric: m for m in tested}
+    up = [m for m in tested if m.significant and m.difference > 0]
+    down = [m for m in tested if m.significant and m.difference < 0]
+    if up and down:
+        verdict = "no_significant_difference"
+        warnings.append("metrics_disagree")
+    else:
+        verdict = "improved" if up else "regressed" if down else "no_significant_difference"
+    return Comparison(
+        verdict,
+        design,
+        f"{SPENDING}; look {looks}",
+        success=by_name.get("success"),
+        quality=by_name.get("quality"),
+        warnings=tuple(warnings),
+        **head,  # type: ignore[arg-type]
+    )
+
+
+# --- stratified (overlapping periods) ------------------------------------------
+
+
+def _strata(base_times: FloatArray, cand_times: FloatArray) -> tuple[str, FloatArray]:
+    """Stratum per run (baseline runs first), by day, else week, else one stratum."""
+    times = np.concatenate([base_times, cand_times])
+    is_cand = np.r_[np.zeros(base_times.size), np.ones(cand_times.size)]
+    for name, width in (("stratified-by-day", DAY), ("stratified-by-week", WEEK)):
+        label = np.floor(times / width)
+        _, inverse = np.unique(label, return_inverse=True)
+        cand_count = np.bincount(inverse, weights=is_cand)
+        mixed = (cand_count > 0) & (cand_count < np.bincount(inverse))
+        if mixed[inverse].mean() >= 0.8:
+            return name, label
+    return "pooled", np.zeros(times.size)
+
+
+def _success_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricComparison:
+    y = np.concatenate([base.success, cand.success])
+    is_cand = np.r_[np.zeros(base.n), np.ones(cand.n)]
+    tables = []
+    for s in np.unique(strata):
+        inside = strata == s
+        c, b = inside & (is_cand == 1), inside & (is_cand == 0)
+        if c.any() and b.any():
+            tables.append((int(y[c].sum()), int(c.sum()), int(y[b].sum()), int(b.sum())))
+    p = exact_stratified_mid_p(tables) if tables else 1.0
+    rate_b, rate_c = float(base.success.mean()), float(cand.success.mean())
+    return MetricComparison(
+        "success",
+        "exact stratified (CMH) mid-p",
+        base.n,
+        cand.n,
+        rate_b,
+        rate_c,
+        rate_c - rate_b,
+        _mantel_haenszel_odds_ratio(tables),
+        cmh_statistic(tables) if tables else 0.0,
+        p,
+    )
+
+
+def cmh_statistic(tables: list[tuple[int, int, int, int]]) -> float:
+    """Cochran-Mantel-Haenszel chi-square (1 df, no continuity correction).
+
+    Each table is ``(candidate successes, candidate runs, baseline successes,
+    baseline runs)`` of one stratum.
+    """
+    observed = expected = variance = 0.0
+    for a, n1, c, n0 in tables:
+        n, m1 = n1 + n0, a + c
+        observed += a
+        expected += n1 * m1 / n
+        if n > 1:
+            variance += n1 * n0 * m1 * (n - m1) / (n * n * (n - 1))
+    return (observed - expected) ** 2 / variance if variance > 0 else 0.0
+
+
+def exact_stratified_mid_p(tables: list[tuple[int, int, int, int]]) -> float:
+    """Two-sided mid-p of the exact conditional test of a common odds ratio of 1.
+
+    Given each stratum's margins, the candidate's successes are hypergeometric;
+    their sum's distribution is the convolution over strata. Two-sided: twice
+    the smaller one-sided mid-p, at most 1.
+    """
+    pmf = np.ones(1)
+    observed = 0
+    for a, n1, c, n0 in tables:
+        m1 = a + c
+        support = np.arange(max(0, m1 - n0), min(n1, m1) + 1)
+        piece = np.zeros(support[-1] + 1)
+        piece[support] = stats.hypergeom.pmf(support, n1 + n0, m1, n1)
+        pmf = np.convolve(pmf, piece)
+        observed += a
+    below = float(pmf[:observed].sum())
+    above = float(pmf[observed + 1 :].sum())
+    at = float(pmf[observed])
+    return min(1.0, 2.0 * min(below + at / 2.0, above + at / 2.0))
+
+
+def _mantel_haenszel_odds_ratio(tables: list[tuple[int, int, int, int]]) -> float | None:
+    top = sum(a * (n0 - c) / (n1 + n0) for a, n1, c, n0 in tables)
+    bottom = sum((n1 - a) * c / (n1 + n0) for a, n1, c, n0 in tables)
+    return top / bottom if bottom > 0 else None
+
+
+def _quality_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricComparison | None:
+    y = np.concatenate([base.quality, cand.quality])
+    is_cand = np.r_[np.zeros(base.n), np.ones(cand.n)]
+    keep = np.isfinite(y)
+    n_b, n_c = int(np.sum(keep & (is_cand == 0))), int(np.sum(keep & (is_cand == 1)))
+    if not n_b or not n_c:
+        return None
+    z = van_elteren_z(y[keep], is_cand[keep] == 1, strata[keep])
+    qb, qc = y[keep & (is_cand == 0)], y[keep & (is_cand == 1)]
+    mean_b, mean_c = float(qb.mean()), float(qc.mean())
+    return MetricComparison(
+        "quality",
+        "van Elteren stratified rank-sum",
+        n_b,
+        n_c,
+        mean_b,
+        mean_c,
+        mean_c - mean_b,
+        _cliffs_delta(qb, qc),
+        z,
+        float(2 * stats.norm.sf(abs(z))),
+    )
+
+
+def van_elteren_z(values: FloatArray, is_candidate: NDArray[np.bool_], strata: FloatArray) -> float:
+    """Van Elteren's z: per-stratum Wilcoxon rank sums weighted by 1/(N_s + 1), tie-corrected."""
+    score = variance = 0.0
+    for s in np.unique(strata):
+        inside = strata == s
+        y, c = values[inside], is_candidate[inside]
+        n, m = int(y.size), int(c.sum())
+        if m == 0 or m == n:
+            continue
+        ranks = stats.rankdata(y)
+        _, ties = np.unique(y, return_counts=True)
+        tie_term = float(np.sum(ties**3 - ties)) / (n * (n - 1))
+        score += (float(ranks[c].sum()) - m * (n + 1) / 2.0) / (n + 1)
+        variance += m * (n - m) / 12.0 * ((n + 1) - tie_term) / (n + 1) ** 2
+    return score / math.sqrt(variance) if variance > 0 else 0.0
+
+
+def _cliffs_delta(baseline: FloatArray, candidate: FloatArray) -> float:
+    signs = np.sign(candidate[:, None] - baseline[None, :])
+    return float(signs.mean())
+
+
+# --- near the switch (non-overlapping periods) -----------------------------------
+
+
+def _segmented(
+    base: Side, cand: Side, metric: str, y_base: FloatArray, y_cand: FloatArray
+) -> MetricComparison | None:
+    """OLS of y on [1, time, candidate]: the step at the switch, t-tested."""
+    t = np.concatenate([base.times, cand.times]) / DAY
+    y = np.concatenate([y_base, y_cand])
+    step = np.r_[np.zeros(base.n), np.ones(cand.n)]
+    keep = np.isfinite(y)
+    n_b, n_c = int(np.sum(keep & (step == 0))), int(np.sum(keep & (step == 1)))
+    if n_b < 2 or n_c < 2:
+        return None
+    t, y, step = t[keep], y[keep], step[keep]
+    design = np.column_stack([np.ones_like(t), t - t.mean(), step])
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residual = y - design @ beta
+    df = y.size - 3
+    sigma2 = float(residual @ residual) / df
+    cov = sigma2 * np.linalg.pinv(design.T @ design)
+    se = math.sqrt(max(float(cov[2, 2]), 0.0))
+    stat = float(beta[2]) / se if se > 0 else 0.0
+    p = float(2 * stats.t.sf(abs(stat), df)) if se > 0 else 1.0
+    mean_b, mean_c = float(y[step == 0].mean()), float(y[step == 1].mean())
+    effect = _cliffs_delta(y[step == 0], y[step == 1]) if metric == "quality" else None
+    return MetricComparison(
+        metric,
+        "segmented regression (step at switch)",
+        n_b,
+        n_c,
+        mean_b,
+        mean_c,
+        float(beta[2]),
+        effect,
+        stat,
+        p,
+    )
+
+
+def _drifted(base: Side, alpha: float) -> bool:
+    """Whether success or quality moved within the baseline (OLS slope test at *alpha*)."""
+    for y in (base.success, base.quality):
+        keep = np.isfinite(y)
+        usable = keep.sum() >= 3 and np.ptp(base.times[keep]) > 0 and np.ptp(y[keep]) > 0
+        if usable and stats.linregress(base.times[keep], y[keep]).pvalue < alpha:
+            return True
+    return False
+
+
+def _take(side: Side, index: NDArray[np.intp]) -> Side:
+    return Side(side.times[index], side.success[index], side.quality[index])
+
+
+def _flip(metric: MetricComparison | None) -> MetricComparison | None:
+    if metric is None:
+        return None
+    effect = metric.effect_size
+    if effect is not None:
+        effect = -effect if metric.metric == "quality" else 1.0 / effect
+    return MetricComparison(
+        metric.metric,
+        metric.test,
+        metric.n_candidate,
+        metric.n_baseline,
+        metric.candidate_value,
+        metric.baseline_value,
+        -metric.difference,
+        effect,
+        -metric.statistic,
+        metric.p_value,
+    )
+
+
+def _holm(p_values: list[float]) -> list[float]:
+    """Holm-adjusted p-values with equal weights, in the order given."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted, running = [1.0] * m, 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def _mark(metric: MetricComparison, adjusted: float, significant: bool) -> MetricComparison:
+    from dataclasses import replace
+
+    return replace(metric, adjusted_p_value=adjusted, significant=significant)

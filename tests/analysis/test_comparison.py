@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from kaizen_agentic.analysis.comparison import (
+    Side,
+    alpha_at_look,
+    cmh_statistic,
+    compare_versions,
+    exact_stratified_mid_p,
+    van_elteren_z,
+)
+
+DAY = 86400.0
+START = 20089 * DAY
+
+
+def test_cmh_statistic_matches_hand_computation() -> None:
+    # stratum 1: cand 8/10, base 5/10 -> a=8, E = 10*13/20 = 6.5,
+    #   V = 10*10*13*7 / (20^2 * 19) = 9100/7600
+    # stratum 2: cand 3/5, base 2/6 -> a=3, E = 5*5/11, V = 5*6*5*6 / (11^2 * 10)
+    tables = [(8, 10, 5, 10), (3, 5, 2, 6)]
+    observed, expected = 11, 6.5 + 25 / 11
+    variance = 9100 / 7600 + 900 / 1210
+    assert math.isclose(cmh_statistic(tables), (observed - expected) ** 2 / variance)
+
+
+def test_exact_mid_p_one_stratum_is_fisher_mid_p() -> None:
+    a, n1, c, n0 = 12, 20, 5, 20
+    dist = stats.hypergeom(n1 + n0, a + c, n1)
+    upper = dist.sf(a) + dist.pmf(a) / 2
+    lower = dist.cdf(a - 1) + dist.pmf(a) / 2
+    assert math.isclose(exact_stratified_mid_p([(a, n1, c, n0)]), 2 * min(upper, lower))
+    # and below Fisher's exact p: mid-p is the less conservative one
+    assert (
+        exact_stratified_mid_p([(a, n1, c, n0)])
+        < stats.fisher_exact([[a, n1 - a], [c, n0 - c]]).pvalue
+    )
+
+
+def test_van_elteren_one_stratum_is_the_wilcoxon_z() -> None:
+    rng = np.random.default_rng(0)
+    base, cand = rng.normal(0, 1, 15), rng.normal(0.8, 1, 12)
+    values = np.concatenate([base, cand])
+    z = van_elteren_z(values, np.r_[np.zeros(15), np.ones(12)] == 1, np.zeros(27))
+    u = stats.mannwhitneyu(cand, base, use_continuity=False, method="asymptotic")
+    assert math.isclose(2 * stats.norm.sf(abs(z)), u.pvalue, rel_tol=1e-9)
+
+
+def test_alpha_spending_sums_to_alpha() -> None:
+    spent = sum(alpha_at_look(0.05, k) for k in range(1, 100_000))
+    assert math.isclose(spent, 0.05, rel_tol=1e-6)
+    assert alpha_at_look(0.05, 2) < alpha_at_look(0.05, 1) < 0.05
+
+
+def side(rng: np.random.Generator, times: np.ndarray, p: float, q: float) -> Side:
+    return Side.of(
+        times, (rng.random(times.size) < p).astype(float), q + rng.normal(0, 0.1, times.size)
+    )
+
+
+def test_too_few_runs_is_insufficient_data() -> None:
+    rng = np.random.default_rng(1)
+    t = START + np.arange(5) * DAY
+    result = compare_versions(side(rng, t, 0.5, 0.5), side(rng, t + 0.5, 0.9, 0.9))
+    assert result.verdict == "insufficient_data" and result.success is None
+
+
+def test_side_by_side_versions_are_stratified() -> None:
+    rng = np.random.default_rng(4)
+    t = np.sort(START + rng.uniform(0, 14 * DAY, 80))
+    result = compare_versions(side(rng, t, 0.5, 0.6), side(rng, t + 60, 0.95, 0.8))
+    assert result.design == "stratified-by-day"
+    assert result.verdict == "improved"
+    assert result.success is not None and result.success.test.startswith("exact stratified")
+    assert result.looks == 1 and math.isclose(result.alpha_at_look, 0.05 / 1.2020569031595942)
+
+
+def test_sequential_versions_under_drift_warn_confounded_by_time() -> None:
+    rng = np.random.default_rng(6)
+    tb = np.sort(START + rng.uniform(0, 20 * DAY, 60))
+    tc = np.sort(START + rng.uniform(20 * DAY, 40 * DAY, 60))
+    drift = lambda t: 0.9 - 0.4 * (t - START) / (40 * DAY)  # noqa: E731
+    base = Side.of(tb, np.ones(60), drift(tb) + rng.normal(0, 0.02, 60))
+    cand = Side.of(tc, np.ones(60), drift(tc) + rng.normal(0, 0.02, 60))
+    result = compare_versions(base, cand)
+    assert result.design == "near-switch"
+    assert "confounded_by_time" in result.warnings
+    assert result.verdict == "no_significant_difference"  # the drift is not the candidate's
+    assert result.baseline_period == (float(tb[0]), float(tb[-1]))

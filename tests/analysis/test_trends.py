@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kaizen_agentic.analysis.trends import (
+    DAY,
+    PHI_MARGIN,
+    _lag1_autocorrelation,
+    cochran_armitage_z,
+    daily_groups,
+    quality_trend,
+    success_trend,
+)
+
+START = 20089 * DAY
+
+
+def test_cochran_armitage_matches_hand_computation() -> None:
+    # 3 days, 4 runs each, 4, 2 and 1 successes: N=12, p=7/12, mean score 1,
+    # T = 4(-1) + 2(0) + 1(1) = -3, Var = p(1-p) * (4 + 0 + 4) = 280/144.
+    z = cochran_armitage_z(np.array([0.0, 1, 2]), np.array([4.0, 4, 4]), np.array([4.0, 2, 1]))
+    assert math.isclose(z, -3 / math.sqrt(280 / 144), rel_tol=1e-12)
+
+
+def test_daily_groups_skips_missing_values() -> None:
+    times = START + np.array([0.1, 0.2, 1.5, 1.6, 2.5]) * DAY
+    g = daily_groups(times, np.array([0.5, np.nan, 1.0, 0.0, 0.25]))
+    assert g.count.tolist() == [1, 2, 1]
+    assert g.total.tolist() == [0.5, 1.0, 0.25]
+
+
+def test_lag1_autocorrelation_step_by_step() -> None:
+    r = np.array([1.0, 2.0, 1.0, -1.0, -2.0, -1.0, 1.0, 2.0])
+    raw = (2 + 2 - 1 + 2 + 2 - 1 + 2) / (1 + 4 + 1 + 1 + 4 + 1 + 1 + 4)  # 8/17
+    assert math.isclose(_lag1_autocorrelation(r), raw - PHI_MARGIN / math.sqrt(8))
+    assert _lag1_autocorrelation(np.array([1.0, -1, 1, -1, 1, -1])) == 0.0
+
+
+def test_a_burst_within_one_minute_is_insufficient() -> None:
+    times = START + np.arange(12) * 5.0
+    result = quality_trend(times, np.linspace(0.5, 0.9, 12))
+    assert (result.verdict, result.n, result.days) == ("insufficient_data", 12, 1)
+
+
+def test_tied_scores_do_not_zero_the_change() -> None:
+    rng = np.random.default_rng(3)
+    times = np.sort(START + rng.uniform(0, 30 * DAY, 60))
+    latent = 0.95 - 0.15 * (times - times[0]) / np.ptp(times) + rng.normal(0, 0.05, 60)
+    scores = np.clip(np.round(latent * 4) / 4, 0.5, 1.0)
+    result = quality_trend(times, scores)
+    assert result.verdict == "declining"
+    assert result.change_over_window is not None and result.change_over_window < -0.1
+
+
+def test_few_noisy_runs_are_inconclusive_not_stable() -> None:
+    rng = np.random.default_rng(5)
+    times = START + (np.arange(5) + 0.5) * DAY
+    result = quality_trend(times, 0.75 + rng.normal(0, 0.1, 5))
+    assert result.verdict == "inconclusive"
+    assert result.min_detectable_change is not None and result.min_detectable_change > 0.05
+
+
+def test_quiet_stationary_quality_is_stable() -> None:
+    rng = np.random.default_rng(11)
+    times = np.sort(START + rng.uniform(0, 30 * DAY, 300))
+    result = quality_trend(times, 0.8 + rng.normal(0, 0.01, 300))
+    assert result.verdict == "stable"
+
+
+def test_success_decline_over_a_month() -> None:
+    rng = np.random.default_rng(2)
+    day = np.repeat(np.arange(30), 4)
+    times = START + (day + rng.uniform(0, 1, day.size)) * DAY
+    p = 0.95 - 0.55 * day / 29
+    result = success_trend(times, (rng.random(day.size) < p).astype(float))
+    assert result.verdict == "declining"
+    assert result.method == "cochran-armitage-quasibinomial"
+    assert result.change_over_window is not None and -0.8 < result.change_over_window < -0.3
+
+
+def test_all_successes_is_no_trend() -> None:
+    times = START + (np.arange(120) / 4 + 0.1) * DAY
+    result = success_trend(times, np.ones(120))
+    # the variance is floored at p = 0.95, so 120 runs cannot rule out a 0.05 change
+    assert result.verdict == "inconclusive" and result.p_value == 1.0
