@@ -96,7 +96,7 @@ SCHEMA: Schema = {
         "alpha": Setting(
             float,
             0.01,
-            "Significance level of the Mann-Kendall test and the Theil-Sen interval.",
+            "Significance level of each trend test.",
             0,
             1,
             exclusive=True,
@@ -108,13 +108,29 @@ SCHEMA: Schema = {
             0,
             1,
         ),
-        # 1000 is the trend strategy's MAX_TREND_POINTS: more could never be met.
+        # 1000 is the theil-sen strategy's MAX_TREND_POINTS: more could never be met.
         "min_points": Setting(
             int,
             5,
             "Records a window needs before it reports figures and a trend.",
             3,
             1000,
+        ),
+        "min_days": Setting(
+            int,
+            3,
+            "Distinct days a window's runs must fall on before a trend is tested "
+            "(a burst of runs within minutes is no trend).",
+            3,
+            365,
+        ),
+        "power": Setting(
+            float,
+            0.8,
+            "Power at which the smallest detectable change is computed: a window that "
+            "could not have shown `min_change` says `inconclusive`, not `stable`.",
+            0.5,
+            0.99,
         ),
     },
     "strategies": {
@@ -131,7 +147,11 @@ SCHEMA: Schema = {
             str, "rolling", "How the analysis windows are laid out.", choices=("rolling",)
         ),
         "trend": Setting(
-            str, "theil-sen", "How a trend is detected in a window.", choices=("theil-sen",)
+            str,
+            "daily",
+            "How a trend is detected in a window: `daily` (tests on days, corrected for "
+            "serial correlation) or `theil-sen` (per record, the earlier default).",
+            choices=("daily", "theil-sen"),
         ),
     },
     "quality_weights": {

@@ -14,7 +14,7 @@ HUGE = "9" * 5000
 BROKEN = {
     "unknown_strategy": (
         "strategies:\n  trend: nope\n",
-        "strategies.trend: unknown choice 'nope' (use one of: theil-sen)",
+        "strategies.trend: unknown choice 'nope' (use one of: daily, theil-sen)",
     ),
     "too_few_trend_points": (
         "trend:\n  min_points: 2\n",
@@ -105,13 +105,13 @@ def test_validate_lists_every_problem(project: Path) -> None:
     result = invoke("config", "validate", "-t", str(project))
     assert result.exit_code == 2
     assert result.stdout.splitlines() == [
-        f"{path}: strategies.trend: unknown choice 'nope' (use one of: theil-sen)",
+        f"{path}: strategies.trend: unknown choice 'nope' (use one of: daily, theil-sen)",
         f"{path}: trend.min_points: 2 is out of range (use a whole number from 3 to 1000)",
         f"{path}: retention_days: 0 is out of range (use a whole number from 1 to 36500)",
     ]
     result = invoke("metrics", "show", "coach", "-t", str(project))
     assert result.stderr == (
-        f"Error: {path}: strategies.trend: unknown choice 'nope' (use one of: theil-sen)"
+        f"Error: {path}: strategies.trend: unknown choice 'nope' (use one of: daily, theil-sen)"
         " (and 2 more; run: kaizen-agentic config validate)\n"
     )
 

@@ -146,7 +146,7 @@ def test_mann_kendall_matches_known_values() -> None:
 
 def test_strategies_are_chosen_by_name_and_validated() -> None:
     values, problems = check_config_data({"strategies": {"trend": "nope"}})
-    assert problems == ["strategies.trend: unknown choice 'nope' (use one of: theil-sen)"]
+    assert problems == ["strategies.trend: unknown choice 'nope' (use one of: daily, theil-sen)"]
     values["strategies"]["trend"] = "nope"  # a Config built in code skips the file's checks
     with pytest.raises(InvalidInputError, match=r"strategies\.trend: unknown strategy 'nope'"):
         Strategies.from_config(Config(values))

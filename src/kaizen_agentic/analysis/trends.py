@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 __all__ = [
     "DailyGroups",
@@ -245,12 +245,13 @@ def _verdict(
 ) -> TrendVerdict:
     change = slope * span
     se = math.sqrt(max(variance, 0.0))
-    critical = float(stats.t.ppf(1 - alpha / 2, df))
-    mdc = (critical + float(stats.norm.ppf(power))) * se * span
+    # scipy.special, not scipy.stats: the same distributions at a sixth of the import
+    critical = float(special.stdtrit(df, 1 - alpha / 2))
+    mdc = (critical + float(special.ndtri(power))) * se * span
     if se == 0.0:
         p_value = 1.0 if slope == 0.0 else 0.0
     else:
-        p_value = float(2 * stats.t.sf(abs(slope) / se, df))
+        p_value = float(2 * special.stdtr(df, -abs(slope) / se))
     if p_value < alpha and abs(change) >= min_change:
         verdict = IMPROVING if change > 0 else DECLINING
     elif p_value >= alpha and mdc > min_change:

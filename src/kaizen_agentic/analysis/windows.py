@@ -49,6 +49,9 @@ class TrendResult:
     change_over_window: float | None = None
     p_value: float | None = None
     basis: str = "records"
+    days: int | None = None
+    min_detectable_change: float | None = None
+    method: str = ""
 
 
 class TrendDetectionStrategy(Protocol):
@@ -89,6 +92,11 @@ class TheilSenTrend:
         self.alpha, self.min_change, self.min_points = alpha, min_change, min_points
 
     def detect(self, times: FloatArray, values: FloatArray, *, basis: str) -> TrendResult:
+        if basis == "runs":  # a Theil-Sen slope over 0/1 values is almost always zero
+            times, values = _daily_rates(times, values)
+            basis = "daily"
+        # pairwise slopes are O(n²): the most recent records only
+        times, values = times[-MAX_TREND_POINTS:], values[-MAX_TREND_POINTS:]
         keep = ~np.isnan(values)
         x, y = times[keep] / DAY, values[keep]
         n = int(y.shape[0])
@@ -108,7 +116,71 @@ class TheilSenTrend:
                 verdict = DECLINING
             elif low > 0:
                 verdict = IMPROVING
-        return TrendResult(verdict, n, _r(slope), _r(low), _r(high), _r(change), _r(p_value), basis)
+        return TrendResult(
+            verdict,
+            n,
+            _r(slope),
+            _r(low),
+            _r(high),
+            _r(change),
+            _r(p_value),
+            basis,
+            method="theil-sen-mann-kendall",
+        )
+
+
+class DailyTrend:
+    """Trends tested on days, not runs: :mod:`kaizen_agentic.analysis.trends`.
+
+    Quality: a weighted daily-mean regression with an AR(1) correction;
+    success: per-run outcomes by Cochran-Armitage with quasi-binomial
+    dispersion. ``inconclusive`` where the data could not have shown a change
+    of ``min_change``. docs/analytics.md has the methods and their figures.
+    """
+
+    def __init__(
+        self,
+        alpha: float = default("trend.alpha"),
+        min_change: float = default("trend.min_change"),
+        min_points: int = default("trend.min_points"),
+        min_days: int = default("trend.min_days"),
+        power: float = default("trend.power"),
+    ) -> None:
+        for key, value in (
+            ("alpha", alpha),
+            ("min_change", min_change),
+            ("min_points", min_points),
+            ("min_days", min_days),
+            ("power", power),
+        ):
+            check_setting(f"trend.{key}", value)
+        self.alpha, self.min_change, self.min_points = alpha, min_change, min_points
+        self.min_days, self.power = min_days, power
+
+    def detect(self, times: FloatArray, values: FloatArray, *, basis: str) -> TrendResult:
+        from kaizen_agentic.analysis.trends import quality_trend, success_trend
+
+        test = success_trend if basis == "runs" else quality_trend
+        found = test(
+            np.asarray(times, dtype=np.float64),
+            np.asarray(values, dtype=np.float64),
+            alpha=self.alpha,
+            min_change=self.min_change,
+            min_points=self.min_points,
+            min_days=self.min_days,
+            power=self.power,
+        )
+        return TrendResult(
+            found.verdict,
+            found.n,
+            slope_per_day=_r_or_none(found.slope_per_day),
+            change_over_window=_r_or_none(found.change_over_window),
+            p_value=_r_or_none(found.p_value),
+            basis=basis,
+            days=found.days,
+            min_detectable_change=_r_or_none(found.min_detectable_change),
+            method=found.method,
+        )
 
 
 class MemoTrend:
@@ -246,7 +318,14 @@ class RollingWindows:
 
 
 TREND_STRATEGIES: dict[str, Callable[[Config], TrendDetectionStrategy]] = {
-    "theil-sen": lambda c: TheilSenTrend(**c.section("trend")),
+    "daily": lambda c: DailyTrend(**c.section("trend")),
+    "theil-sen": lambda c: TheilSenTrend(
+        **{
+            k: v
+            for k, v in c.section("trend").items()
+            if k in ("alpha", "min_change", "min_points")
+        }
+    ),
 }
 QUALITY_STRATEGIES: dict[str, Callable[[Config], QualityScoringStrategy]] = {
     "layered": lambda c: LayeredQuality(**c.section("quality_weights")),
@@ -444,23 +523,22 @@ def _window(
         collaboration_score=strategies.collaboration.score(part, ratings),
         **head,
     )
-    quality = TrendInput(
-        part.ts[-MAX_TREND_POINTS:].copy(), scores[-MAX_TREND_POINTS:].copy(), "records"
-    )
-    return result, quality, _daily_success_series(part)
+    # copies: the columns are released before the trend statistics run
+    quality = TrendInput(part.ts.copy(), scores.astype(np.float64), "records")
+    return result, quality, TrendInput(quality.times, part.success.astype(np.float64), "runs")
 
 
-def _daily_success_series(part: Columns) -> TrendInput:
-    days = np.floor(part.ts / DAY)
-    success = part.success
+def _daily_rates(times: FloatArray, success: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per-day success rates (the first, partial day of the window dropped)."""
+    days = np.floor(times / DAY)
     if days.size:  # the window's first day is partial: fewer runs, a noisier rate
         keep = days > days[0]
         days, success = days[keep], success[keep]
     if not days.size:
-        return TrendInput(days, days, "daily")
+        return days, days
     unique_days, inverse = np.unique(days, return_inverse=True)
     rates = np.bincount(inverse, weights=success) / np.bincount(inverse)
-    return TrendInput(unique_days * DAY, rates.astype(np.float64), "daily")
+    return unique_days * DAY, rates.astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -514,6 +592,10 @@ def _arrow(trend: TrendResult | None) -> str:
 def _mean(values: FloatArray) -> float | None:
     present = values[~np.isnan(values)]
     return _r(float(present.mean(dtype=np.float64))) if present.size else None
+
+
+def _r_or_none(value: float | None) -> float | None:
+    return None if value is None else _r(value)
 
 
 def _r(value: Any) -> float | None:
