@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -9,15 +10,21 @@ import numpy as np
 import pytest
 
 from kaizen_agentic.analysis.compare import (
+    CLASSIC,
     SuccessRateResult,
     VersionComparison,
     cliffs_delta_magnitude,
-    compare_versions,
     holm_adjust,
     newcombe_difference_interval,
     wilson_interval,
 )
+from kaizen_agentic.analysis.compare import compare_versions as compare_any
 from kaizen_agentic.errors import InvalidInputError
+
+# These tests pin the classic pooled method (Fisher exact, Mann-Whitney U,
+# weighted Holm), still available by name; the time-aware default is pinned
+# in test_comparison.py and measured by benchmarks/verdicts_bench.py.
+compare_versions = functools.partial(compare_any, method=CLASSIC)
 
 Z95 = 1.959963984540054
 BASE = "9c1b00000000"
@@ -441,6 +448,8 @@ def test_to_dict_is_plain_json() -> None:
         "success_rate": 0.6,
         "quality_n": 40,
         "first_seen": "2025-03-01T00:00:00Z",
+        "n": 40,
+        "period": {"first": "2025-03-01T00:00:00Z", "last": "2025-03-01T00:00:39Z"},
     }
     assert data["success"]["test"] == "fisher_exact"
     assert data["quality"]["test"] == "mann_whitney_u"
@@ -456,7 +465,12 @@ def test_to_dict_is_plain_json() -> None:
         "alpha",
         "min_samples",
         "versions",
+        "method",
+        "design",
+        "looks",
+        "warnings",
     }
+    assert (data["method"], data["looks"], data["warnings"]) == (CLASSIC, 1, [])
 
 
 def test_to_dict_turns_nan_into_none() -> None:

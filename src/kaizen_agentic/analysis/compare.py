@@ -46,6 +46,9 @@ _CLIFF_THRESHOLDS: tuple[tuple[float, EffectSize], ...] = (
     (0.474, "medium"),
 )
 _OLDEST = datetime.min.replace(tzinfo=timezone.utc)
+# the default guards against time (SPEC §4); the classic pooled tests stay available
+STRATIFIED, CLASSIC = "stratified", "fisher-mann-whitney"
+METHODS = (STRATIFIED, CLASSIC)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class VersionSample:
     success_rate: float
     quality_n: int  # runs that carry a quality_score
     first_seen: str | None  # earliest timestamp, ISO 'YYYY-MM-DDTHH:MM:SSZ'
+    n: int = 0  # = runs, under the name the verdicts API documents
+    period: Mapping[str, str | None] | None = None  # {first, last} run times
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,10 @@ class VersionComparison:
     alpha: float
     min_samples: int
     versions: tuple[str, ...]
+    method: str = CLASSIC
+    design: str = "pooled"  # pooled | stratified-by-day | stratified-by-week | near-switch
+    looks: int = 1
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data: nested dicts, lists, and NaN/inf as None."""
@@ -145,6 +154,8 @@ def compare_versions(
     *,
     alpha: float = 0.05,
     min_samples: int = 10,
+    method: str | None = None,
+    looks: int = 1,
 ) -> VersionComparison:
     """Compare the *candidate* agent version's executions with the *baseline*'s.
 
@@ -175,7 +186,13 @@ def compare_versions(
     or when *alpha* / *min_samples* are out of range.
     """
     return compare_runs(
-        _group_by_version(records), baseline, candidate, alpha=alpha, min_samples=min_samples
+        _group_by_version(records),
+        baseline,
+        candidate,
+        alpha=alpha,
+        min_samples=min_samples,
+        method=method,
+        looks=looks,
     )
 
 
@@ -186,8 +203,15 @@ def compare_runs(
     *,
     alpha: float = 0.05,
     min_samples: int = 10,
+    method: str | None = None,
+    looks: int = 1,
 ) -> VersionComparison:
     """:func:`compare_versions` over runs already grouped by version (oldest first)."""
+    method = method or STRATIFIED
+    if method not in METHODS:
+        raise InvalidInputError(f"unknown comparison method {method!r}; use one of {METHODS}.")
+    if looks < 1:
+        raise InvalidInputError(f"looks must be at least 1, got {looks}.")
     if not 0.0 < alpha < 1.0:
         raise InvalidInputError(f"alpha must be between 0 and 1 (exclusive), got {alpha}.")
     if min_samples < 1:
@@ -226,7 +250,11 @@ def compare_runs(
             min_samples=min_samples,
             versions=ordered,
         )
-    return _compare(groups[baseline], groups[candidate], alpha, min_samples, ordered)
+    if method == CLASSIC:
+        return _compare(groups[baseline], groups[candidate], alpha, min_samples, ordered)
+    return _compare_over_time(
+        groups[baseline], groups[candidate], alpha, min_samples, ordered, looks
+    )
 
 
 def wilson_interval(successes: int, n: int, z: float) -> tuple[float, float]:
@@ -310,8 +338,14 @@ class VersionRuns:
     runs: int = 0
     successes: int = 0
     quality: list[float] = dataclasses.field(default_factory=list)
+    # per run, for the designs that look at time: epoch seconds (NaN = unknown),
+    # 0/1 outcome, score (NaN = none)
+    times: list[float] = dataclasses.field(default_factory=list)
+    outcomes: list[float] = dataclasses.field(default_factory=list)
+    scores: list[float] = dataclasses.field(default_factory=list)
 
     def sample(self) -> VersionSample:
+        known = [t for t in self.times if math.isfinite(t)]
         return VersionSample(
             version=self.version,
             runs=self.runs,
@@ -319,6 +353,10 @@ class VersionRuns:
             success_rate=self.successes / self.runs,
             quality_n=len(self.quality),
             first_seen=_iso(self.first_seen),
+            n=self.runs,
+            period={"first": _epoch_iso(min(known)), "last": _epoch_iso(max(known))}
+            if known
+            else None,
         )
 
 
@@ -338,6 +376,8 @@ def _group_by_version(records: Iterable[Mapping[str, Any]]) -> dict[str, Version
             group.first_seen = when
         group.runs += 1
         group.successes += success
+        group.times.append(when.timestamp() if when is not None else math.nan)
+        group.outcomes.append(float(success))
         quality = record.get("quality_score")
         if (
             isinstance(quality, (int, float))
@@ -345,8 +385,23 @@ def _group_by_version(records: Iterable[Mapping[str, Any]]) -> dict[str, Version
             and math.isfinite(quality)
         ):
             group.quality.append(float(quality))
+            group.scores.append(float(quality))
+        else:
+            group.scores.append(math.nan)
     ordered = sorted(groups.values(), key=lambda g: (g.first_seen or _OLDEST, g.first_index))
     return {g.version: g for g in ordered}
+
+
+def pick_versions(
+    groups: Mapping[str, VersionRuns], baseline: str | None, candidate: str | None
+) -> tuple[str | None, str | None]:
+    """(baseline, candidate) that :func:`compare_runs` would compare; None where none fits."""
+    if (baseline is not None and baseline not in groups) or (
+        candidate is not None and candidate not in groups
+    ):
+        return baseline, candidate
+    picked_candidate, picked_baseline = _pick_versions(tuple(groups), baseline, candidate)
+    return picked_baseline, picked_candidate
 
 
 def _pick_versions(
@@ -419,7 +474,101 @@ def _compare(
     )
 
 
-def _quality_test(baseline: list[float], candidate: list[float]) -> QualityResult:
+def _compare_over_time(
+    base: VersionRuns,
+    cand: VersionRuns,
+    alpha: float,
+    min_samples: int,
+    ordered: tuple[str, ...],
+    looks: int,
+) -> VersionComparison:
+    """The default: stratified by day or week when the versions ran side by side,
+    the runs nearest the switch when they ran one after the other, alpha spent
+    over the looks taken (:mod:`kaizen_agentic.analysis.comparison`).
+
+    The descriptive figures (rates, Newcombe interval, means, Cliff's delta)
+    are those of the raw runs; the p-values and verdict are the design's.
+    """
+    from kaizen_agentic.analysis.comparison import Side
+    from kaizen_agentic.analysis.comparison import compare_versions as compare_sides
+
+    def side(runs: VersionRuns) -> Side:
+        times = [t if math.isfinite(t) else 0.0 for t in runs.times]
+        return Side.of(times, runs.outcomes, runs.scores)  # type: ignore[arg-type]
+
+    tested = compare_sides(
+        side(base), side(cand), alpha=alpha, looks=looks, min_samples=min_samples
+    )
+    confidence = 1.0 - alpha
+    difference, ci_low, ci_high = newcombe_difference_interval(
+        cand.successes, cand.runs, base.successes, base.runs, confidence
+    )
+    found = tested.success
+    success = SuccessRateResult(
+        baseline_rate=base.successes / base.runs,
+        candidate_rate=cand.successes / cand.runs,
+        difference=difference,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        confidence=confidence,
+        p_value=found.p_value if found else 1.0,
+        adjusted_p_value=found.adjusted_p_value if found else 1.0,
+        significant=bool(found and found.significant),
+        direction=_direction(found.difference if found else difference),
+        test=found.test if found else "none",
+    )
+    quality = _quality_described(base.quality, cand.quality, tested.quality)
+    verdict, reason = _verdict(base, cand, success, quality, alpha, min_samples, 2)
+    if verdict != "insufficient_data":
+        verdict = tested.verdict  # type: ignore[assignment]
+        if "metrics_disagree" in tested.warnings:
+            reason = "success rate and quality moved significantly in opposite directions"
+    if "confounded_by_time" in tested.warnings:
+        note = "the baseline was already drifting before the switch: confounded_by_time"
+        reason = f"{reason}; {note}" if reason else note
+    baseline_sample, candidate_sample = base.sample(), cand.sample()
+    return VersionComparison(
+        verdict=verdict,
+        summary=_summary(baseline_sample, candidate_sample, success, quality, verdict, reason),
+        reason=reason,
+        baseline=baseline_sample,
+        candidate=candidate_sample,
+        success=success,
+        quality=quality,
+        alpha=alpha,
+        min_samples=min_samples,
+        versions=ordered,
+        method=tested.method,
+        design=tested.design,
+        looks=looks,
+        warnings=tested.warnings,
+    )
+
+
+def _quality_described(baseline: list[float], candidate: list[float], tested: Any) -> QualityResult:
+    """The raw quality figures, with the design's test result (if it ran)."""
+    described = _quality_test(baseline, candidate, run_test=False)
+    if described.cliffs_delta is None:
+        return described
+    if tested is None:
+        return dataclasses.replace(
+            described,
+            p_value=None,
+            skipped_reason="too few quality scores in the runs the design compares",
+        )
+    return dataclasses.replace(
+        described,
+        p_value=_finite_p(tested.p_value),
+        adjusted_p_value=_finite_p(tested.adjusted_p_value),
+        significant=bool(tested.significant),
+        direction=_direction(tested.difference),
+        test=tested.test,
+    )
+
+
+def _quality_test(
+    baseline: list[float], candidate: list[float], *, run_test: bool = True
+) -> QualityResult:
     """Mann-Whitney U on the scores present; adjusted p and significance are filled later."""
     n_base, n_cand = len(baseline), len(candidate)
     described: dict[str, Any] = {
@@ -445,7 +594,9 @@ def _quality_test(baseline: list[float], candidate: list[float]) -> QualityResul
             p_value=None,
             skipped_reason=f"no quality scores for the {missing}",
         )
-    if len(set(baseline) | set(candidate)) == 1:
+    if not run_test:  # the statistic only: Cliff's delta from U, no p-value
+        u, p = _u_statistic(candidate, baseline), 1.0
+    elif len(set(baseline) | set(candidate)) == 1:
         # Every score identical: the rank test is degenerate (zero variance),
         # some scipy versions return NaN. There is no evidence of a difference.
         u, p = n_base * n_cand / 2.0, 1.0
@@ -546,6 +697,17 @@ def _summary(
     return f"{line} ({reason})" if reason else line
 
 
+def _u_statistic(first: list[float], second: list[float]) -> float:
+    """Mann-Whitney U of *first* (ties count a half), without a test."""
+    import numpy as np
+
+    a, b = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
+    b.sort()
+    below = np.searchsorted(b, a, side="left")
+    at_or_below = np.searchsorted(b, a, side="right")
+    return float(below.sum() + 0.5 * (at_or_below - below).sum())
+
+
 def _direction(value: float) -> Direction:
     if value > 0:
         return "higher"
@@ -591,6 +753,10 @@ def _parse_timestamp(value: Any) -> datetime | None:
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else format_timestamp(value)
+
+
+def _epoch_iso(epoch: float) -> str | None:
+    return format_timestamp(datetime.fromtimestamp(epoch, tz=timezone.utc))
 
 
 def _json_safe(value: Any) -> Any:

@@ -330,8 +330,13 @@ def _cliffs_delta(baseline: FloatArray, candidate: FloatArray) -> float:
 def _segmented(
     base: Side, cand: Side, metric: str, y_base: FloatArray, y_cand: FloatArray
 ) -> MetricComparison | None:
-    """OLS of y on [1, time, candidate]: the step at the switch, t-tested."""
-    t = np.concatenate([base.times, cand.times]) / DAY
+    """OLS of y on [1, day, candidate]: the step at the switch, t-tested.
+
+    Time enters as whole days, the unit the environment drifts in. When each
+    side ran within one day, a trend cannot be told from the step and the
+    model is the plain two-group one ([1, candidate]).
+    """
+    t = np.floor(np.concatenate([base.times, cand.times]) / DAY)
     y = np.concatenate([y_base, y_cand])
     step = np.r_[np.zeros(base.n), np.ones(cand.n)]
     keep = np.isfinite(y)
@@ -339,14 +344,19 @@ def _segmented(
     if n_b < 2 or n_c < 2:
         return None
     t, y, step = t[keep], y[keep], step[keep]
-    design = np.column_stack([np.ones_like(t), t - t.mean(), step])
+    columns = [np.ones_like(t), step]
+    if np.ptp(t[step == 0]) > 0 or np.ptp(t[step == 1]) > 0:
+        columns.insert(1, t - t.mean())
+    design = np.column_stack(columns)
     beta, *_ = np.linalg.lstsq(design, y, rcond=None)
     residual = y - design @ beta
-    df = y.size - 3
+    df = y.size - design.shape[1]
+    if df < 1:
+        return None
     sigma2 = float(residual @ residual) / df
     cov = sigma2 * np.linalg.pinv(design.T @ design)
-    se = math.sqrt(max(float(cov[2, 2]), 0.0))
-    stat = float(beta[2]) / se if se > 0 else 0.0
+    se = math.sqrt(max(float(cov[-1, -1]), 0.0))
+    stat = float(beta[-1]) / se if se > 0 else 0.0
     p = float(2 * stats.t.sf(abs(stat), df)) if se > 0 else 1.0
     mean_b, mean_c = float(y[step == 0].mean()), float(y[step == 1].mean())
     effect = _cliffs_delta(y[step == 0], y[step == 1]) if metric == "quality" else None
@@ -357,7 +367,7 @@ def _segmented(
         n_c,
         mean_b,
         mean_c,
-        float(beta[2]),
+        float(beta[-1]),
         effect,
         stat,
         p,
@@ -365,11 +375,12 @@ def _segmented(
 
 
 def _drifted(base: Side, alpha: float) -> bool:
-    """Whether success or quality moved within the baseline (OLS slope test at *alpha*)."""
+    """Whether success or quality moved within the baseline, day by day (OLS slope at *alpha*)."""
+    days = np.floor(base.times / DAY)
     for y in (base.success, base.quality):
         keep = np.isfinite(y)
-        usable = keep.sum() >= 3 and np.ptp(base.times[keep]) > 0 and np.ptp(y[keep]) > 0
-        if usable and stats.linregress(base.times[keep], y[keep]).pvalue < alpha:
+        usable = keep.sum() >= 3 and np.ptp(days[keep]) > 0 and np.ptp(y[keep]) > 0
+        if usable and stats.linregress(days[keep], y[keep]).pvalue < alpha:
             return True
     return False
 

@@ -114,11 +114,11 @@ class OptimizationLoop:
         return base
 
     def _comparison(self) -> dict[str, Any] | None:
-        from kaizen_agentic.analysis.compare import compare_runs
+        from kaizen_agentic.analysis.looks import compare_evidence
 
         if len(self.evidence.versions) < 2:
             return None
-        return compare_runs(self.evidence.versions).to_dict()
+        return compare_evidence(self.evidence).to_dict()
 
 
 class OptimizerStore:

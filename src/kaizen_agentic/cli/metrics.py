@@ -500,9 +500,13 @@ def compare_command(
 ) -> None:
     """Did a prompt edit help? Compare two versions of AGENT's prompt by their runs.
 
-    Success rate by Fisher's exact test, quality by Mann-Whitney U with
-    Cliff's delta; verdict improved, regressed, no_significant_difference or
-    insufficient_data (under 10 runs a side).
+    Guards against time: versions that ran side by side are compared within
+    each day (or week); versions that ran one after the other are compared
+    on the runs nearest the switch, with a warning (confounded_by_time) when
+    the baseline was already drifting. Each look at new runs spends a share
+    of alpha, so checking every cycle keeps the verdict valid. Verdict:
+    improved, regressed, no_significant_difference or insufficient_data
+    (under 10 runs a side). docs/analytics.md has the methods.
 
     Example:
 
@@ -510,10 +514,10 @@ def compare_command(
         kaizen-agentic metrics compare tdd-workflow
         kaizen-agentic metrics compare tdd-workflow --baseline 3f2a9c1b7d0e --json
     """
-    from kaizen_agentic.analysis.compare import compare_runs
     from kaizen_agentic.analysis.evidence import load_evidence
+    from kaizen_agentic.analysis.looks import compare_evidence
 
-    result = compare_runs(load_evidence(target, agent).versions, baseline, candidate)
+    result = compare_evidence(load_evidence(target, agent), baseline, candidate)
 
     def human() -> None:
         click.echo(result.summary)
@@ -524,12 +528,18 @@ def compare_command(
                     side.runs,
                     f"{side.success_rate * 100:.1f}%",
                     side.quality_n,
-                    side.first_seen,
+                    (side.period or {}).get("first"),
+                    (side.period or {}).get("last"),
                 ]
                 for side in (result.baseline, result.candidate)
             ]
             click.echo("")
-            click.echo(table(["VERSION", "RUNS", "SUCCESS", "WITH_QUALITY", "FIRST_SEEN"], rows))
+            click.echo(
+                table(["VERSION", "RUNS", "SUCCESS", "WITH_QUALITY", "FIRST_RUN", "LAST_RUN"], rows)
+            )
+            click.echo(f"\nMethod: {result.method} ({result.design}); look {result.looks}")
+            for warning in result.warnings:
+                click.echo(f"Warning: {warning}")
 
     emit(result.to_dict(), as_json=as_json, human=human)
 
