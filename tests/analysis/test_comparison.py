@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from kaizen_agentic.analysis.comparison import (
@@ -91,3 +92,18 @@ def test_sequential_versions_under_drift_warn_confounded_by_time() -> None:
     assert "confounded_by_time" in result.warnings
     assert result.verdict == "no_significant_difference"  # the drift is not the candidate's
     assert result.baseline_period == (float(tb[0]), float(tb[-1]))
+
+
+def test_the_scipy_special_pieces_equal_scipy_stats() -> None:
+    from scipy import stats
+
+    from kaizen_agentic.analysis.comparison import _average_ranks, _hypergeom_pmf, _slope_p
+
+    k = np.arange(0, 9)
+    np.testing.assert_allclose(_hypergeom_pmf(k, 30, 12, 8), stats.hypergeom.pmf(k, 30, 12, 8))
+    values = np.array([0.5, 0.75, 0.5, 1.0, 0.75, 0.75, 0.25])
+    np.testing.assert_allclose(_average_ranks(values), stats.rankdata(values))
+    rng = np.random.default_rng(3)
+    x = np.arange(20.0)
+    y = 0.02 * x + rng.normal(0, 0.1, 20)
+    assert _slope_p(x, y) == pytest.approx(stats.linregress(x, y).pvalue, rel=1e-9)
