@@ -529,7 +529,9 @@ def records(side: Side, version: str) -> list[dict[str, Any]]:
 
 def old_compare_verdict(base: Side, cand: Side) -> str:
     both = records(base, "base") + records(cand, "cand")
-    return old_compare.compare_versions(both, "base", "cand", alpha=COMPARE_ALPHA).verdict
+    return old_compare.compare_versions(
+        both, "base", "cand", alpha=COMPARE_ALPHA, method=old_compare.CLASSIC
+    ).verdict
 
 
 def naive_compare(base: Side, cand: Side) -> str:
