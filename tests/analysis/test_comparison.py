@@ -107,3 +107,24 @@ def test_the_scipy_special_pieces_equal_scipy_stats() -> None:
     x = np.arange(20.0)
     y = 0.02 * x + rng.normal(0, 0.1, 20)
     assert _slope_p(x, y) == pytest.approx(stats.linregress(x, y).pvalue, rel=1e-9)
+
+
+def test_cliffs_delta_by_sorting_equals_the_pairwise_definition() -> None:
+    from kaizen_agentic.analysis.comparison import _cliffs_delta
+
+    rng = np.random.default_rng(11)
+    base = rng.choice([0.25, 0.5, 0.75, 1.0], 40)
+    cand = rng.choice([0.5, 0.75, 1.0], 33)
+    pairwise = float(np.sign(cand[:, None] - base[None, :]).mean())
+    assert _cliffs_delta(base, cand) == pytest.approx(pairwise)
+
+
+def test_large_strata_use_the_chi_square_and_agree_with_the_exact_test() -> None:
+    from scipy import stats
+
+    from kaizen_agentic.analysis.comparison import cmh_statistic, exact_stratified_mid_p
+
+    tables = [(30, 50, 22, 50), (28, 50, 20, 50)]
+    exact = exact_stratified_mid_p(tables)
+    approx = float(stats.chi2.sf(cmh_statistic(tables), 1))
+    assert exact == pytest.approx(approx, rel=0.15)  # mid-p is close to the uncorrected chi-square

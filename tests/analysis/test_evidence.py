@@ -112,7 +112,7 @@ def test_runs_by_version_match_the_records(project: Path) -> None:
         mine = [r for r in records if r["agent_version"] == version]
         assert runs.runs == len(mine)
         assert runs.successes == sum(r["success"] for r in mine)
-        assert runs.quality == [float(r["quality_score"]) for r in mine]
+        assert list(runs.quality) == [float(r["quality_score"]) for r in mine]
     assert evidence.totals.count == 12
     # runs were 24, 22, ..., 2 days ago: all 12 in the last 30 days, none in the 30 before
     assert evidence.cost.current_n == 12

@@ -16,7 +16,10 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 from kaizen_agentic._time import format_timestamp, parse_timestamp
 from kaizen_agentic.errors import InvalidInputError
@@ -35,6 +38,7 @@ __all__ = [
     "wilson_interval",
 ]
 
+PerRun = Union[list[float], "npt.NDArray[Any]"]
 Verdict = Literal["improved", "regressed", "no_significant_difference", "insufficient_data"]
 Direction = Literal["higher", "lower", "same"]
 EffectSize = Literal["negligible", "small", "medium", "large"]
@@ -337,15 +341,18 @@ class VersionRuns:
     first_index: int
     runs: int = 0
     successes: int = 0
-    quality: list[float] = dataclasses.field(default_factory=list)
+    quality: PerRun = dataclasses.field(default_factory=list)  # the scores present
     # per run, for the designs that look at time: epoch seconds (NaN = unknown),
-    # 0/1 outcome, score (NaN = none)
-    times: list[float] = dataclasses.field(default_factory=list)
-    outcomes: list[float] = dataclasses.field(default_factory=list)
-    scores: list[float] = dataclasses.field(default_factory=list)
+    # 0/1 outcome, score (NaN = none); lists or arrays
+    times: PerRun = dataclasses.field(default_factory=list)
+    outcomes: PerRun = dataclasses.field(default_factory=list)
+    scores: PerRun = dataclasses.field(default_factory=list)
 
     def sample(self) -> VersionSample:
-        known = [t for t in self.times if math.isfinite(t)]
+        import numpy as np
+
+        times = np.asarray(self.times, dtype=np.float64)
+        known = times[np.isfinite(times)]
         return VersionSample(
             version=self.version,
             runs=self.runs,
@@ -354,8 +361,8 @@ class VersionRuns:
             quality_n=len(self.quality),
             first_seen=_iso(self.first_seen),
             n=self.runs,
-            period={"first": _epoch_iso(min(known)), "last": _epoch_iso(max(known))}
-            if known
+            period={"first": _epoch_iso(known.min()), "last": _epoch_iso(known.max())}
+            if known.size
             else None,
         )
 
@@ -363,6 +370,7 @@ class VersionRuns:
 def _group_by_version(records: Iterable[Mapping[str, Any]]) -> dict[str, VersionRuns]:
     """Versions with usable records, in order of first appearance."""
     groups: dict[str, VersionRuns] = {}
+    per_run: dict[str, tuple[list[float], list[float], list[float], list[float]]] = {}
     for index, record in enumerate(records):
         version = record.get("agent_version")
         success = record.get("success")
@@ -372,22 +380,27 @@ def _group_by_version(records: Iterable[Mapping[str, Any]]) -> dict[str, Version
         group = groups.get(version)
         if group is None:
             group = groups[version] = VersionRuns(version, when, index)
+            per_run[version] = ([], [], [], [])
         elif when is not None and (group.first_seen is None or when < group.first_seen):
             group.first_seen = when
         group.runs += 1
         group.successes += success
-        group.times.append(when.timestamp() if when is not None else math.nan)
-        group.outcomes.append(float(success))
+        times, outcomes, scores, present = per_run[version]
+        times.append(when.timestamp() if when is not None else math.nan)
+        outcomes.append(float(success))
         quality = record.get("quality_score")
         if (
             isinstance(quality, (int, float))
             and not isinstance(quality, bool)
             and math.isfinite(quality)
         ):
-            group.quality.append(float(quality))
-            group.scores.append(float(quality))
+            present.append(float(quality))
+            scores.append(float(quality))
         else:
-            group.scores.append(math.nan)
+            scores.append(math.nan)
+    for version, (times, outcomes, scores, present) in per_run.items():
+        group = groups[version]
+        group.times, group.outcomes, group.scores, group.quality = times, outcomes, scores, present
     ordered = sorted(groups.values(), key=lambda g: (g.first_seen or _OLDEST, g.first_index))
     return {g.version: g for g in ordered}
 
@@ -489,12 +502,14 @@ def _compare_over_time(
     The descriptive figures (rates, Newcombe interval, means, Cliff's delta)
     are those of the raw runs; the p-values and verdict are the design's.
     """
+    import numpy as np
+
     from kaizen_agentic.analysis.comparison import Side
     from kaizen_agentic.analysis.comparison import compare_versions as compare_sides
 
     def side(runs: VersionRuns) -> Side:
-        times = [t if math.isfinite(t) else 0.0 for t in runs.times]
-        return Side.of(times, runs.outcomes, runs.scores)  # type: ignore[arg-type]
+        times = np.nan_to_num(np.asarray(runs.times, dtype=np.float64), nan=0.0)
+        return Side.of(times, np.asarray(runs.outcomes), np.asarray(runs.scores))
 
     tested = compare_sides(
         side(base), side(cand), alpha=alpha, looks=looks, min_samples=min_samples
@@ -545,7 +560,7 @@ def _compare_over_time(
     )
 
 
-def _quality_described(baseline: list[float], candidate: list[float], tested: Any) -> QualityResult:
+def _quality_described(baseline: PerRun, candidate: PerRun, tested: Any) -> QualityResult:
     """The raw quality figures, with the design's test result (if it ran)."""
     described = _quality_test(baseline, candidate, run_test=False)
     if described.cliffs_delta is None:
@@ -566,9 +581,7 @@ def _quality_described(baseline: list[float], candidate: list[float], tested: An
     )
 
 
-def _quality_test(
-    baseline: list[float], candidate: list[float], *, run_test: bool = True
-) -> QualityResult:
+def _quality_test(baseline: PerRun, candidate: PerRun, *, run_test: bool = True) -> QualityResult:
     """Mann-Whitney U on the scores present; adjusted p and significance are filled later."""
     n_base, n_cand = len(baseline), len(candidate)
     described: dict[str, Any] = {
@@ -697,7 +710,7 @@ def _summary(
     return f"{line} ({reason})" if reason else line
 
 
-def _u_statistic(first: list[float], second: list[float]) -> float:
+def _u_statistic(first: PerRun, second: PerRun) -> float:
     """Mann-Whitney U of *first* (ties count a half), without a test."""
     import numpy as np
 
@@ -721,12 +734,14 @@ def _finite_p(value: Any) -> float:
     return p if math.isfinite(p) else 1.0
 
 
-def _mean(values: list[float]) -> float | None:
-    return statistics.fmean(values) if values else None
+def _mean(values: PerRun) -> float | None:
+    return statistics.fmean(values) if len(values) else None
 
 
-def _median(values: list[float]) -> float | None:
-    return float(statistics.median(values)) if values else None
+def _median(values: PerRun) -> float | None:
+    import numpy as np
+
+    return float(np.median(np.asarray(values, dtype=np.float64))) if len(values) else None
 
 
 def _pts(fraction: float) -> str:

@@ -225,10 +225,10 @@ def runs_by_version(columns: Columns) -> dict[str, VersionRuns]:
                 runs=int(rows.size),
                 successes=int(columns.success[rows].sum()),
                 # float32 in the cache: six decimals give back the recorded scores
-                quality=np.round(values[~np.isnan(values)].astype(np.float64), 6).tolist(),
-                times=columns.ts[rows].tolist(),
-                outcomes=columns.success[rows].astype(np.float64).tolist(),
-                scores=np.round(values.astype(np.float64), 6).tolist(),
+                quality=np.round(values[~np.isnan(values)].astype(np.float64), 6),
+                times=columns.ts[rows],
+                outcomes=columns.success[rows].astype(np.float64),
+                scores=np.round(values.astype(np.float64), 6),
             )
         )
     groups.sort(key=lambda g: (g.first_seen or datetime.min, g.first_index))
