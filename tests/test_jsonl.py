@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kaizen_agentic._jsonl import iter_jsonl, parse_line
-from kaizen_agentic.metrics.records import MalformedLineWarning
+from kaizen_agentic.errors import MalformedLineWarning
 
 
 def test_lines_json_loads_reads_are_read_the_same() -> None:

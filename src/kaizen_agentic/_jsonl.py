@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kaizen_agentic.metrics.records import MalformedLineWarning
+from kaizen_agentic.errors import MalformedLineWarning
 
 # msgspec reads integers of any length, json.loads refuses those over 4,300
 # digits (and json.dumps could not write them back); a line that long goes

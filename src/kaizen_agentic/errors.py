@@ -44,3 +44,7 @@ class AgentNotFoundError(InvalidInputError):
 
 class TemplateError(KaizenError):
     """An agent file that cannot be parsed as frontmatter plus body."""
+
+
+class MalformedLineWarning(UserWarning):
+    """A line of a JSON-lines file that is not a JSON object (e.g. torn by a crash)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kaizen_agentic.errors import MalformedLineWarning
 from kaizen_agentic.events import (
     MetricsRecorded,
     delivered_path,
@@ -17,7 +18,6 @@ from kaizen_agentic.events import (
     outbox_path,
     pending_events,
 )
-from kaizen_agentic.metrics.records import MalformedLineWarning
 
 MOMENT = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
 

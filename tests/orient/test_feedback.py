@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kaizen_agentic.errors import InvalidInputError, InvalidNameError
-from kaizen_agentic.metrics.records import MalformedLineWarning
+from kaizen_agentic.errors import InvalidInputError, InvalidNameError, MalformedLineWarning
 from kaizen_agentic.orient.feedback import (
     add_feedback,
     agent_state_dir,

@@ -210,7 +210,7 @@ def _parse_event(path: Path, number: int, line: str) -> StoredEvent | None:
 
 def _skip(path: Path, number: int, reason: str) -> None:
     # The metrics store's warning class, so one filter covers every JSONL file.
-    from kaizen_agentic.metrics.records import MalformedLineWarning
+    from kaizen_agentic.errors import MalformedLineWarning
 
     warnings.warn(
         f"{path}:{number}: skipped a malformed line ({reason})", MalformedLineWarning, stacklevel=4

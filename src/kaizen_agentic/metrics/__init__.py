@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from kaizen_agentic._time import format_timestamp, parse_timestamp
+from kaizen_agentic.errors import MalformedLineWarning
 from kaizen_agentic.metrics.records import (
-    MalformedLineWarning,
     RecordError,
     complete_record,
     validate_record,

@@ -10,9 +10,10 @@ Callers hold the store's lock.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
+
+from kaizen_agentic._jsonl import parse_line
 
 
 class KeyIndex:
@@ -86,10 +87,8 @@ class KeyIndex:
         for raw in chunk.split(b"\n"):
             if b'"idempotency_key"' not in raw:
                 continue
-            try:
-                key = json.loads(raw).get("idempotency_key")
-            except (ValueError, AttributeError):
-                continue  # torn or malformed: readers report it, the index just skips it
+            record = parse_line(raw)  # torn or malformed: readers report it, the index skips it
+            key = record.get("idempotency_key") if record is not None else None
             if isinstance(key, str):
                 keys.append(key)
         return keys

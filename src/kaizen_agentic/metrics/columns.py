@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kaizen_agentic._time import parse_timestamp
-from kaizen_agentic.metrics.records import MalformedLineWarning
+from kaizen_agentic.errors import MalformedLineWarning
 
 FloatArray = npt.NDArray[np.floating[Any]]
 CHUNK_BYTES = 2 * 1024 * 1024

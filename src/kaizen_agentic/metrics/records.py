@@ -27,10 +27,6 @@ COLLABORATION_KEYS = ("handoffs", "messages", "helpfulness")
 HELIX_ENV = "HELIX_SESSION_UID"
 
 
-class MalformedLineWarning(UserWarning):
-    """A line of executions.jsonl that is not a JSON object (e.g. torn by a crash)."""
-
-
 class RecordError(InvalidInputError):
     """A record that breaks the §3 schema; the message names the field."""
 

@@ -78,22 +78,13 @@ def list_feedback(root: Path, agent: str) -> list[dict[str, Any]]:
     A line that is not a JSON object with a whole-number rating from 1 to 5
     (e.g. one torn by a crash) is skipped with a ``MalformedLineWarning``.
     """
-    from kaizen_agentic.metrics.records import MalformedLineWarning
+    from kaizen_agentic._jsonl import iter_jsonl
+    from kaizen_agentic.errors import MalformedLineWarning
 
     path = feedback_path(root, agent)
-    try:
-        lines = path.read_bytes().splitlines()
-    except FileNotFoundError:
-        return []
     entries = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            entry = None
-        if isinstance(entry, dict) and _is_rating(entry.get("rating")):
+    for number, entry in iter_jsonl(path):
+        if _is_rating(entry.get("rating")):
             entries.append(entry)
         else:
             warnings.warn(
