@@ -199,7 +199,11 @@ def run_optimizer(
     now = now or datetime.now(timezone.utc)
     every = MetricsStore.list_agents(root)
     agents = [agent] if agent else every
-    evidence = {name: load_evidence(root, name, config, now=now) for name in {*agents, *every}}
+    # the agents not analysed count only toward the fingerprint: no per-run series
+    evidence = {
+        name: load_evidence(root, name, config, now=now, with_runs=name in agents)
+        for name in {*agents, *every}
+    }
     analyses = [OptimizationLoop(evidence[name]).analyse() for name in agents]
     # over every agent's inputs, so analysing one agent and then all agrees
     fingerprint = _fingerprint([evidence[name] for name in every], config)

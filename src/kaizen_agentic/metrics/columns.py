@@ -36,7 +36,7 @@ from kaizen_agentic.errors import MalformedLineWarning
 
 FloatArray = npt.NDArray[np.floating[Any]]
 CHUNK_BYTES = 2 * 1024 * 1024
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 # name -> how to pull it out of a record (None when absent)
 FIELDS: dict[str, tuple[str, ...]] = {
     "quality": ("quality_score",),
@@ -45,8 +45,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "input_tokens": ("cost", "input_tokens"),
     "output_tokens": ("cost", "output_tokens"),
     "tool_invocations": ("cost", "tool_invocations"),
-    "handoffs": ("collaboration", "handoffs"),
-    "messages": ("collaboration", "messages"),
     "helpfulness": ("collaboration", "helpfulness"),
     "primary_value": ("primary_metric", "value"),
     "primary_target": ("primary_metric", "target"),

@@ -92,7 +92,7 @@ def show_metrics(
     from kaizen_agentic.analysis.evidence import load_evidence, summarise, write_summary
 
     config = load_config(root)
-    evidence = load_evidence(root, agent, config, now=now)
+    evidence = load_evidence(root, agent, config, now=now, with_runs=False)
     summary = write_summary(evidence) if evidence.has_records else summarise(evidence)
     store = MetricsStore(root, agent, retention_days=config.retention_days)
     return MetricsView(

@@ -161,7 +161,9 @@ class MetricsStore:
         """
         from kaizen_agentic.analysis.evidence import load_evidence, summarise
 
-        evidence = load_evidence(self.project_root, self.agent_name, config, now=now)
+        evidence = load_evidence(
+            self.project_root, self.agent_name, config, now=now, with_runs=False
+        )
         return summarise(evidence).to_document()
 
     def write_summary(
@@ -170,7 +172,9 @@ class MetricsStore:
         """Regenerate summary.json atomically (per the config) and return it."""
         from kaizen_agentic.analysis.evidence import load_evidence, write_summary
 
-        evidence = load_evidence(self.project_root, self.agent_name, config, now=now)
+        evidence = load_evidence(
+            self.project_root, self.agent_name, config, now=now, with_runs=False
+        )
         return write_summary(evidence).to_document()
 
     def read_summary(self) -> dict[str, Any] | None:

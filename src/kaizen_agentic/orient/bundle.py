@@ -226,7 +226,7 @@ def _metrics_summary(root: Path, agent: str, now: datetime) -> dict[str, Any] | 
         return None
     from kaizen_agentic.analysis.evidence import load_evidence, summarise
 
-    evidence = load_evidence(root, agent, config, now=now)
+    evidence = load_evidence(root, agent, config, now=now, with_runs=False)
     return summarise(evidence).to_document() if evidence.has_records else None
 
 
