@@ -121,10 +121,9 @@ class AgentEvidence:
     recent_quality: tuple[float, ...]
     digest: str  # sha256 of every number the analysis reads
     trend_cache: Path | None = field(repr=False, default=None)  # None: nothing is cached
-    # only with load_evidence(..., series=True): what the report draws
     usage_by_version: Mapping[str, Usage] = field(default_factory=dict)
     usage_by_source: Mapping[str, Usage] = field(default_factory=dict)
-    daily: DailySeries | None = None
+    daily: DailySeries | None = None  # only with load_evidence(..., series=True)
 
     @property
     def agent_version(self) -> str | None:
@@ -174,8 +173,8 @@ def load_evidence(
 ) -> AgentEvidence:
     """Read one agent's files once and reduce them to an :class:`AgentEvidence`.
 
-    *series* adds what a picture needs (a per-day series, spend and tokens per
-    version and per source); the other readers skip that work.
+    *series* adds the per-day series a picture needs; the other readers skip
+    that work.
     """
     from kaizen_agentic.orient.feedback import read_feedback_ratings
 
@@ -238,8 +237,8 @@ def evidence_from_columns(
         recent_quality=_recent_quality(columns),
         digest=_digest(columns, feedback),
         trend_cache=trend_cache,
-        usage_by_version=_usage_by(columns, "version") if series else {},
-        usage_by_source=_usage_by(columns, "source") if series else {},
+        usage_by_version=_usage_by(columns, "version"),
+        usage_by_source=_usage_by(columns, "source"),
         daily=_daily(columns, strategies.quality.record_scores(columns, direction))
         if series
         else None,
@@ -297,9 +296,7 @@ def runs_by_version(columns: Columns) -> dict[str, VersionRuns]:
 
 def _usage_by(columns: Columns, label: str) -> dict[str, Usage]:
     """:class:`Usage` per word of label column *label*, in order of first appearance."""
-    return {
-        word: _usage(columns.select(mask)) for word, mask in _groups(columns, label) if mask.any()
-    }
+    return {word: _usage(columns, mask) for word, mask in _groups(columns, label) if mask.any()}
 
 
 def _groups(columns: Columns, label: str) -> list[tuple[str, Any]]:
@@ -312,17 +309,18 @@ def _groups(columns: Columns, label: str) -> list[tuple[str, Any]]:
     return [("manual", manual), *((w, codes == i) for i, w in enumerate(words) if w != "manual")]
 
 
-def _usage(part: Columns) -> Usage:
-    usd = part.values["usd"]
+def _usage(columns: Columns, rows: Any) -> Usage:
+    usd = columns.values["usd"][rows]  # only the four columns it reads are copied
     known = usd[~np.isnan(usd)]
+    ts = columns.ts[rows]
     return Usage(
-        runs=len(part),
+        runs=int(ts.size),
         usd=round(float(known.sum(dtype=np.float64)), 6),
         usd_runs=int(known.size),
-        input_tokens=int(np.nansum(part.values["input_tokens"], dtype=np.float64)),
-        output_tokens=int(np.nansum(part.values["output_tokens"], dtype=np.float64)),
-        first_seen=_iso(float(part.ts.min())),
-        last_seen=_iso(float(part.ts.max())),
+        input_tokens=int(np.nansum(columns.values["input_tokens"][rows], dtype=np.float64)),
+        output_tokens=int(np.nansum(columns.values["output_tokens"][rows], dtype=np.float64)),
+        first_seen=_iso(float(ts.min())),
+        last_seen=_iso(float(ts.max())),
     )
 
 
