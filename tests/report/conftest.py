@@ -36,6 +36,14 @@ def write_runs(root: Path, agent: str, count: int, *, days: int = 90, seed: int 
             out.write(json.dumps(record, sort_keys=True) + "\n")
 
 
+@pytest.fixture(autouse=True)
+def _matplotlib_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HOME is unusable in tests: give matplotlib a font cache it can keep between tests
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path_factory.getbasetemp() / "matplotlib"))
+
+
 @pytest.fixture(scope="session")
 def demo_fleet(tmp_path_factory: pytest.TempPathFactory) -> DemoReport:
     """The demo fleet of ``make demo`` (its report included), built once."""

@@ -140,3 +140,18 @@ def test_the_demo_writes_the_fleet_report(demo_fleet: DemoReport) -> None:
     assert text.count('class="cell done"') == 9  # 3 repos x 3 weekly cycles
     assert "code-reviewer: quality declining over 30d" in text
     assert Page(text).links == []
+
+
+def test_runs_stamped_in_year_1_or_9999_stay_off_the_charts(project: Path, tmp_path: Path) -> None:
+    write_runs(project, "coach", 20, days=10)
+    path = project / ".kaizen" / "metrics" / "coach" / "executions.jsonl"
+    with path.open("a") as out:
+        for stamp, version in (("0001-01-01T00:00:00Z", "old"), ("9999-12-31T23:59:59Z", "new")):
+            line = {"success": True, "quality_score": 0.5, "timestamp": stamp}
+            out.write(json.dumps({**line, "agent_version": version}) + "\n")
+    out_file = tmp_path / "r.html"
+    code, _, stderr = report(project, out_file)
+    assert (code, stderr) == (0, "")
+    text = out_file.read_text()
+    assert "22 runs" not in text and ">22<" in text  # counted in the headline
+    assert "0001-01-01" in text and "9999-12-31" in text  # in the version timeline

@@ -316,7 +316,7 @@ class ChartMaker:
     def _edits(self, ax: Any, view: AgentView) -> None:
         """A dashed rule at each prompt edit, labelled above the plot with version and verdict."""
         for i, step in enumerate(view.versions[1:]):
-            if not step.usage.first_seen:
+            if not step.usage.first_seen or not view.charted(step.usage.first_seen):
                 continue
             when = _dates([_epoch(step.usage.first_seen)])[0]
             colour = VERDICT_COLOURS.get(step.verdict or "", NEUTRAL)

@@ -20,10 +20,11 @@ from kaizen_agentic.report.recommendations import LedgerEntry, ledger_entries
 
 if TYPE_CHECKING:
     from kaizen_agentic.analysis.evidence import AgentEvidence, DailySeries, Usage
-    from kaizen_agentic.analysis.windows import TrendResult, WindowResult
+    from kaizen_agentic.analysis.windows import WindowResult
     from kaizen_agentic.fleet.roster import Roster
 
 ATTENTION_VERDICTS = ("declining", "regressed")
+CHART_DAYS = 365  # charts show the last year up to the report's moment
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,30 @@ class AgentView:
 
     @property
     def daily(self) -> DailySeries | None:
-        return self.evidence.daily
+        """The per-day series of the last :data:`CHART_DAYS` days up to the evidence's now.
+
+        A run stamped in year 1 or 9999 stays in the tables but off the charts.
+        """
+        daily = self.evidence.daily
+        if daily is None:
+            return None
+        return recent_days(
+            daily,
+            self.evidence.now.timestamp() - CHART_DAYS * 86400.0,
+            self.evidence.now.timestamp(),
+        )
+
+    def charted(self, moment: str | None) -> bool:
+        """Whether an ISO time falls in the span the charts draw."""
+        if not moment:
+            return False
+        from kaizen_agentic._time import parse_timestamp
+
+        now = self.evidence.now.timestamp()
+        try:
+            return now - CHART_DAYS * 86400.0 <= parse_timestamp(moment).timestamp() <= now
+        except ValueError:  # not a time the charts could place
+            return False
 
     @property
     def has_runs(self) -> bool:
@@ -125,6 +149,30 @@ class ReportData:
     agents: tuple[AgentView, ...]
     fleet: FleetView | None = None
     notes: tuple[str, ...] = field(default=())
+
+
+def recent_days(daily: DailySeries, start: float, end: float) -> DailySeries:
+    """The days of *daily* from *start* to *end* (epoch seconds)."""
+    from kaizen_agentic.analysis.evidence import DailySeries
+
+    keep = [i for i, day in enumerate(daily.day) if start - 86400.0 < day <= end]
+
+    def pick(values: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(values[i] for i in keep)
+
+    return DailySeries(
+        day=pick(daily.day),
+        runs=pick(daily.runs),
+        success_rate=pick(daily.success_rate),
+        quality=pick(daily.quality),
+        usd=pick(daily.usd),
+        tokens=pick(daily.tokens),
+        runs_by_source={
+            source: counts
+            for source, all_counts in daily.runs_by_source.items()
+            if any(counts := pick(all_counts))
+        },
+    )
 
 
 def agent_view(root: Path, agent: str, *, repo: str, config: Config, now: datetime) -> AgentView:
@@ -301,7 +349,3 @@ def _no_data_note(root: Path, agents: Sequence[str]) -> str:
         "kaizen-agentic metrics record AGENT --success, or capture them with "
         "kaizen-agentic capture claude."
     )
-
-
-def trend_of(window: WindowResult | None) -> TrendResult | None:
-    return window.trend if window is not None else None

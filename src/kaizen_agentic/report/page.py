@@ -333,7 +333,7 @@ def _versions_table(view: AgentView) -> str:
     rows = []
     for step in view.versions:
         u = step.usage
-        period = f"{(u.first_seen or '')[:10]} → {(u.last_seen or '')[:10]}"
+        period = f"{_day(u.first_seen)} → {_day(u.last_seen)}"
         current = " " + _badge("current", "") if step.version == view.agent_version else ""
         compared = escape(step.summary) if step.baseline else "first version"
         if step.warnings:
@@ -364,7 +364,7 @@ def _ledger_table(view: AgentView) -> str:
     rows = []
     for entry in view.ledger:
         tone = {"high": "bad", "medium": "warn"}.get(entry.severity, "")
-        dates = "<br>".join(f"{escape(s)} {escape(d[:10])}" for s, d in entry.history) or "-"
+        dates = "<br>".join(f"{escape(s)} {escape(_day(d))}" for s, d in entry.history) or "-"
         rows.append(
             [
                 _verdict(entry.state),
@@ -441,6 +441,20 @@ def _evidence(evidence: Mapping[str, Any]) -> str:
         else:
             shown.append(f"{key}={number(value)}")
     return ", ".join(shown)
+
+
+def _day(moment: str | None) -> str:
+    """The date of an ISO time, four-digit year always (year 1 reads 0001-01-01)."""
+    from kaizen_agentic._time import parse_timestamp
+
+    if not moment:
+        return "-"
+    try:
+        return parse_timestamp(moment).date().isoformat()
+    except ValueError:
+        head = moment.split("T")[0]
+        year, _, rest = head.partition("-")
+        return f"{year.zfill(4)}-{rest}" if year.isdigit() else head
 
 
 def _anchor(key: str) -> str:
