@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,distributed
+EXTRAS ?= dev,distributed,report
 
-.PHONY: demo test lint typecheck unit docs bench clean install
+.PHONY: demo test lint typecheck unit docs bench clean install chromium
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kaizen-agentic needs Python >= 3.11; set PYTHON=python3.x")'
@@ -27,7 +27,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
-unit: $(STAMP)
+# The report's browser test needs Chromium; CI is a fresh Debian machine as root.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "note: install chromium (apt-get install chromium) to run the browser test"; fi; \
+	fi
+
+unit: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 test: lint typecheck unit

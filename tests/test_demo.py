@@ -34,6 +34,7 @@ def test_demo_cli_output_and_refusal_of_a_foreign_folder(tmp_path: Path) -> None
     assert "[high] declining_trend" in out
     assert "— improved" in out
     assert "kaizen-agentic metrics show code-reviewer" in out
+    assert f"the HTML report:     {(tmp_path / 'demo' / 'report.html').resolve()}" in out
     again = CliRunner().invoke(cli, ["demo", "--dir", str(tmp_path / "demo")])
     assert again.exit_code == 0  # an earlier demo is replaced
     foreign = tmp_path / "mine"

@@ -61,6 +61,8 @@ class DemoReport:
     comparison: dict[str, Any] = field(default_factory=dict)
     trends: dict[str, str] = field(default_factory=dict)
     health: dict[str, Any] = field(default_factory=dict)
+    report: Path | None = None  # the fleet's HTML report; None without the report extra
+    report_problem: str = ""
 
 
 def run_demo(directory: Path, *, now: datetime | None = None, seed: int = 7) -> DemoReport:
@@ -95,7 +97,25 @@ def run_demo(directory: Path, *, now: datetime | None = None, seed: int = 7) -> 
     evidence = load_evidence(directory / "repos" / improving.repo, improving.agent, now=at)
     report.comparison = compare_runs(evidence.versions).to_dict()
     report.health = fleet_health(state, [c.repo for c in CAST]).to_dict()
+    _write_fleet_report(report)
     return report
+
+
+def _write_fleet_report(report: DemoReport) -> None:
+    from kaizen_agentic.report import write_report
+
+    try:
+        written = write_report(
+            report.directory / "report.html",
+            roster=report.roster,
+            host=HOST,
+            state_dir=report.state,
+            now=report.at,
+        )
+    except KaizenError as error:  # the charting extra is optional; the tour is not
+        report.report_problem = error.message
+        return
+    report.report = written.path
 
 
 def _fresh(directory: Path) -> Path:

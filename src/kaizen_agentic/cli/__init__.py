@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "events": "kaizen_agentic.cli.events:events_group",
     "fleet": "kaizen_agentic.cli.fleet:fleet_group",
     "activity": "kaizen_agentic.cli.activity:activity_group",
+    "report": "kaizen_agentic.cli.report:report_command",
     "demo": "kaizen_agentic.cli.demo:demo_command",
 }
 

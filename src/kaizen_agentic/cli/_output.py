@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -62,17 +63,71 @@ def emit(document: Any, *, as_json: bool, human: Callable[[], None]) -> None:
         human()
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Left-aligned columns, two spaces apart; the last column is not padded."""
-    cells = [[number(v) for v in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+class Styled(NamedTuple):
+    """A table cell coloured on a terminal; its width is that of the plain text."""
 
-    def line(values: Sequence[str]) -> str:
-        padded = [v.ljust(w) for v, w in zip(values[:-1], widths[:-1], strict=True)] + [values[-1]]
-        return "  ".join(padded).rstrip()
+    text: str
+    fg: str | None = None
 
-    head = line(list(headers))
-    return "\n".join([style(head, bold=True), *(line(r) for r in cells)])
+
+VERDICT_COLOURS = {
+    "declining": "red",
+    "regressed": "red",
+    "improving": "green",
+    "improved": "green",
+    "verified": "green",
+}
+
+
+def verdict(word: str | None) -> Styled:
+    """A verdict cell: declining/regressed red, improving/improved green."""
+    text = word or "-"
+    return Styled(text, VERDICT_COLOURS.get(text))
+
+
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], *, wrap_width: int | None = None
+) -> str:
+    """Left-aligned columns, two spaces apart; the last column is not padded.
+
+    With *wrap_width*, the last column wraps at word boundaries so no line is
+    longer than that; its continuation lines start under the column.
+    """
+    cells = [[v if isinstance(v, Styled) else Styled(number(v)) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i].text) for r in cells]) for i, h in enumerate(headers)]
+    indent = sum(w + 2 for w in widths[:-1])
+
+    def line(values: Sequence[Styled]) -> list[str]:
+        padded = [
+            style(v.text.ljust(w), fg=v.fg) if v.fg else v.text.ljust(w)
+            for v, w in zip(values[:-1], widths[:-1], strict=True)
+        ]
+        last = values[-1]
+        room = (wrap_width or 0) - indent
+        parts = (
+            textwrap.wrap(last.text, room, break_long_words=False, break_on_hyphens=False)
+            if wrap_width and room >= 20
+            else [last.text]
+        )
+        parts = parts or [""]
+        first = "  ".join([*padded, _styled(parts[0], last.fg)]).rstrip()
+        return [first, *(" " * indent + _styled(p, last.fg) for p in parts[1:])]
+
+    head = line([Styled(h) for h in headers])[0]
+    return "\n".join([style(head, bold=True), *(text for r in cells for text in line(r))])
+
+
+def _styled(text: str, fg: str | None) -> str:
+    return style(text, fg=fg) if fg else text
+
+
+def terminal_width() -> int | None:
+    """The terminal's width when stdout is one; None when piped (nothing is wrapped)."""
+    if not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
 
 
 def evidence_text(evidence: Mapping[str, Any]) -> str:

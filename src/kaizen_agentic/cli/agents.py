@@ -18,7 +18,14 @@ from kaizen_agentic.agents import (
     uninstall_agent,
     validate_agents,
 )
-from kaizen_agentic.cli._output import emit, json_option, style, table, target_option
+from kaizen_agentic.cli._output import (
+    emit,
+    json_option,
+    style,
+    table,
+    target_option,
+    terminal_width,
+)
 from kaizen_agentic.cli._params import check_agent_name
 from kaizen_agentic.errors import InvalidInputError
 
@@ -59,7 +66,8 @@ def list_command(category: str | None, target: Path, as_json: bool) -> None:
         rows = [
             [e["name"], e["category"], e["version"], e["source"], e["description"]] for e in entries
         ]
-        click.echo(table(["NAME", "CATEGORY", "VERSION", "SOURCE", "DESCRIPTION"], rows))
+        heads = ["NAME", "CATEGORY", "VERSION", "SOURCE", "DESCRIPTION"]
+        click.echo(table(heads, rows, wrap_width=terminal_width()))
         click.echo(f"\n{len(entries)} agents")
 
     emit(entries, as_json=as_json, human=human)

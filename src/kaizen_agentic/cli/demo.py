@@ -70,6 +70,10 @@ def demo_command(directory: Path) -> None:
         click.echo(f"  - its brief:           kaizen-agentic memory brief {agent} -t {root}")
     click.echo(f"  - a prepared task:     ls {report.state / 'tasks'}")
     click.echo(f"  - fleet health:        kaizen-agentic fleet health {fleet}")
+    if report.report is not None:
+        click.echo(f"  - the HTML report:     {report.report}")
+    else:
+        click.echo(f"  - the HTML report:     not written ({report.report_problem})")
     click.echo(f"\nDone in {time.perf_counter() - started:.1f}s.")
 
 

@@ -164,7 +164,7 @@ def show_command(
 
 
 def _print_show(view: MetricsView) -> None:
-    from kaizen_agentic.metrics.render import sparkline
+    from kaizen_agentic.metrics.render import sparkline, sparkline_scale
 
     summary = view.summary
     totals = summary.totals
@@ -183,31 +183,24 @@ def _print_show(view: MetricsView) -> None:
     )
     click.echo(
         f"Last execution: {totals.last_execution}   Trend: success "
-        f"{trend['success_rate']}, quality {trend['quality_score']}"
+        f"{_arrow(trend['success_rate'])}, quality {_arrow(trend['quality_score'])}"
     )
-    rows = []
-    for w in view.windows:
-        rows.append(
-            [
-                w.window,
-                w.n,
-                percent(w.success_rate),
-                number(w.avg_quality_score),
-                number(w.avg_cost_usd),
-                number(w.avg_completion_time_s),
-                number(w.collaboration_score),
-                w.trend.verdict if w.trend else w.status,
-                number(w.trend.p_value if w.trend else None),
-            ]
-        )
+    click.echo(_spend_line(view))
     click.echo("")
+    click.echo(_windows_table(view))
     click.echo(
-        table(
-            ["WINDOW", "N", "SUCCESS", "QUALITY", "COST$", "TIME_S", "COLLAB", "TREND", "P"], rows
-        )
+        "Q-SCORE: layered quality (self-reported, primary metric, feedback); SELF-Q: "
+        "self-reported only\nQ-TREND/Q-P: the quality trend and its p-value; "
+        "S-TREND/S-P: the success-rate trend"
     )
     if view.recent_quality:
-        click.echo(f"\nRecent quality: {sparkline(view.recent_quality)}")
+        click.echo(
+            f"\nRecent quality: {sparkline(view.recent_quality)}  "
+            f"({sparkline_scale(view.recent_quality)})"
+        )
+    if len(view.usage_by_version) > 0:
+        click.echo("")
+        click.echo(_versions_table(view))
     if view.last_executions:
         click.echo("")
         click.echo(
@@ -225,6 +218,80 @@ def _print_show(view: MetricsView) -> None:
                 ],
             )
         )
+
+
+def _arrow(word: str) -> str:
+    colour = {"down": "red", "up": "green"}.get(word)
+    return style(word, fg=colour) if colour else word
+
+
+def _spend_line(view: MetricsView) -> str:
+    from kaizen_agentic.metrics.render import tokens, usd
+
+    usage = list(view.usage_by_source.values())
+    costed = sum(u.usd_runs for u in usage)
+    captured = sum(u.runs for s, u in view.usage_by_source.items() if s != "manual")
+    spend = (
+        f"{usd(sum(u.usd for u in usage))} over {costed} runs with a cost"
+        if costed
+        else "no run carries a cost"
+    )
+    return (
+        f"Cost: {spend}   Tokens: {tokens(sum(u.input_tokens for u in usage))} in, "
+        f"{tokens(sum(u.output_tokens for u in usage))} out   "
+        f"Runs: {captured} captured, {view.summary.totals.count - captured} manual"
+    )
+
+
+def _windows_table(view: MetricsView) -> str:
+    from kaizen_agentic.cli._output import verdict
+    from kaizen_agentic.metrics.render import p_value, tokens
+
+    rows = []
+    for w in view.windows:
+        token_sum = (
+            (w.avg_input_tokens or 0) + (w.avg_output_tokens or 0)
+            if w.avg_input_tokens is not None or w.avg_output_tokens is not None
+            else None
+        )
+        rows.append(
+            [
+                w.window,
+                w.n,
+                percent(w.success_rate),
+                number(w.quality_score),
+                number(w.avg_quality_score),
+                number(w.avg_cost_usd),
+                tokens(token_sum),
+                number(w.avg_completion_time_s),
+                number(w.collaboration_score),
+                verdict(w.trend.verdict if w.trend else w.status),
+                p_value(w.trend.p_value if w.trend else None),
+                verdict(w.success_trend.verdict if w.success_trend else w.status),
+                p_value(w.success_trend.p_value if w.success_trend else None),
+            ]
+        )
+    heads = ["WINDOW", "N", "SUCCESS", "Q-SCORE", "SELF-Q", "COST$/RUN", "TOKENS/RUN", "TIME_S"]
+    return table([*heads, "COLLAB", "Q-TREND", "Q-P", "S-TREND", "S-P"], rows)
+
+
+def _versions_table(view: MetricsView) -> str:
+    from kaizen_agentic.metrics.render import tokens, usd
+
+    rows = [
+        [
+            version,
+            u.runs,
+            usd(u.usd) if u.usd_runs else "-",
+            usd(u.usd / u.usd_runs) if u.usd_runs else "-",
+            tokens(u.tokens),
+            u.first_seen,
+            u.last_seen,
+        ]
+        for version, u in view.usage_by_version.items()
+    ]
+    heads = ["VERSION", "RUNS", "COST$", "COST$/RUN", "TOKENS", "FIRST_SEEN", "LAST_SEEN"]
+    return table(heads, rows)
 
 
 @metrics_group.command("list")

@@ -42,6 +42,36 @@ def sparkline(values: Sequence[float]) -> str:
     )
 
 
+def sparkline_scale(values: Sequence[float]) -> str:
+    """How to read :func:`sparkline`: the bars' scale, the range and the order."""
+    return (
+        f"{SPARK_BARS[0]}=0 {SPARK_BARS[-1]}=1; last {len(values)} runs, oldest first; "
+        f"min {number(min(values))}, max {number(max(values))}"
+    )
+
+
+def p_value(value: float | None) -> str:
+    """A p-value as people read it: ``<0.001`` rather than ``0``; ``-`` when unknown."""
+    if value is None:
+        return "-"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def usd(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.2f}"
+
+
+def tokens(value: float | None) -> str:
+    """A token count at a glance: ``3.34M``, ``20.9k``, ``812``."""
+    if value is None:
+        return "-"
+    if value >= 1e6:
+        return f"{value / 1e6:,.2f}M"
+    if value >= 1e3:
+        return f"{value / 1e3:,.1f}k"
+    return f"{value:,.0f}"
+
+
 def percent(value: Any) -> str:
     """A 0-1 rate as ``83.3%``; ``-`` when unknown."""
     return "-" if value is None else f"{value * 100:.1f}%"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +15,7 @@ from kaizen_agentic.metrics.records import complete_record
 from kaizen_agentic.metrics.store import MetricsStore
 
 if TYPE_CHECKING:
-    from kaizen_agentic.analysis.evidence import AgentSummary
+    from kaizen_agentic.analysis.evidence import AgentSummary, Usage
     from kaizen_agentic.analysis.windows import WindowResult
 
 
@@ -69,12 +69,18 @@ def _emit_recorded(root: Path, record: Mapping[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class MetricsView:
-    """What ``metrics show`` presents: the summary, its windows, recent quality, last runs."""
+    """What ``metrics show`` presents: the summary, its windows, recent quality, last runs.
+
+    Spend and tokens per version and per source are shown to people only: the
+    ``--json`` document keeps its keys.
+    """
 
     summary: AgentSummary
     windows: tuple[WindowResult, ...]
     recent_quality: tuple[float, ...]
     last_executions: tuple[dict[str, Any], ...]
+    usage_by_version: Mapping[str, Usage] = field(default_factory=dict)
+    usage_by_source: Mapping[str, Usage] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +106,8 @@ def show_metrics(
         windows=tuple(w for w in summary.windows if not window or w.window == window),
         recent_quality=evidence.recent_quality,
         last_executions=tuple(store.tail(last)) if last else (),
+        usage_by_version=evidence.usage_by_version,
+        usage_by_source=evidence.usage_by_source,
     )
 
 
