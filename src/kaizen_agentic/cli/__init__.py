@@ -93,8 +93,9 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 def cli() -> None:
     """Measure, analyse, orient and schedule coding agents defined in markdown.
 
-    Every per-repo command takes --target/-t PATH (default: the current
-    directory). Read commands take --json and then print one JSON document.
+    Every per-repo command takes --target/-t PATH (default: the nearest folder
+    at or above the current one holding .kaizen/ or .git). Read commands take
+    --json and then print one JSON document.
 
     Example:
 
