@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic.config import load_config
+from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.metrics.query import RecordFilter, parse_when
 from kaizen_agentic.metrics.records import complete_record
 from kaizen_agentic.metrics.store import MetricsStore
@@ -47,6 +48,107 @@ def record_execution(
     if written:
         _emit_recorded(root, full)
     return written, full
+
+
+#: Runs written by a runner, not typed by anyone: what a later quality score attaches to.
+CAPTURED_SOURCES = ("claude-hook", "claude-transcript", "claude-headless")
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What ``metrics record`` did: ``recorded``, ``skipped`` (key seen) or ``attached``."""
+
+    status: str
+    record: dict[str, Any]
+    attachment: dict[str, Any] | None = None
+
+
+def record_or_attach(
+    root: Path,
+    agent: str,
+    record: Mapping[str, Any],
+    *,
+    idempotency_key: str | None = None,
+    attach: bool = False,
+    new: bool = False,
+    now: datetime | None = None,
+) -> RecordOutcome:
+    """One run, one record (SPEC §3): attach to the run this describes, else record a new one.
+
+    A ``session_id`` that a captured run of *agent* already carries attaches
+    the given values to that run. With *attach*, the run named by
+    *idempotency_key* is the one (e.g. a review's escaped defect found
+    later); it must exist. Otherwise the record is new, and an agent the
+    registry does not know and that has no metrics yet is refused unless *new*.
+    """
+    store = MetricsStore(root, agent)
+    values = {k: v for k, v in record.items() if k not in ("session_id",)}
+    if attach:
+        if idempotency_key is None:
+            raise InvalidInputError("--attach needs --key KEY: the key of the run to attach to")
+        run = store.find_run(idempotency_key=idempotency_key)
+        if run is None:
+            raise InvalidInputError(
+                f"no run of {agent} has idempotency key {idempotency_key!r}; "
+                "record it first (without --attach)"
+            )
+        return _attach(store, run, values, now)
+    session = record.get("session_id")
+    if isinstance(session, str) and idempotency_key is None:
+        run = store.find_run(session_id=session, sources=CAPTURED_SOURCES)
+        if run is not None:
+            return _attach(store, run, values, now)
+    if not new:
+        require_known_agent(root, agent)
+    written, full = record_execution(root, agent, record, idempotency_key=idempotency_key, now=now)
+    return RecordOutcome("recorded" if written else "skipped", full)
+
+
+def _attach(
+    store: MetricsStore, run: dict[str, Any], values: Mapping[str, Any], now: datetime | None
+) -> RecordOutcome:
+    values = {k: v for k, v in values.items() if k != "idempotency_key"}
+    attachment = store.attach(str(run["record_id"]), values, now=now)
+    from kaizen_agentic.metrics.attachments import apply_attachment
+
+    return RecordOutcome("attached", apply_attachment(run, attachment), attachment)
+
+
+def attach_to_run(
+    root: Path,
+    agent: str,
+    record_id: str,
+    values: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> RecordOutcome:
+    """Attach *values* to the run *record_id* of *agent*; it must exist."""
+    store = MetricsStore(root, agent)
+    run = store.find_run(record_id=record_id)
+    if run is None:
+        raise InvalidInputError(
+            f"no run {record_id!r} in {agent}'s records; see the ids with: "
+            f"kaizen-agentic metrics export {agent}"
+        )
+    return _attach(store, run, values, now)
+
+
+def require_known_agent(root: Path, agent: str) -> None:
+    """Refuse a name neither the registry nor the metrics know: a typo is not a new agent."""
+    from kaizen_agentic.agents import AgentRegistry
+
+    registry = AgentRegistry(root)
+    if registry.resolve(agent) is not None or MetricsStore(root, agent).executions_path.exists():
+        return
+    import difflib
+
+    known = sorted(set(registry.all_names()) | set(MetricsStore.list_agents(root)))
+    close = difflib.get_close_matches(agent, known, n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    raise InvalidInputError(
+        f"agent {agent!r} is not in the registry and has no metrics yet; {hint}"
+        "pass --new to start recording it anyway"
+    )
 
 
 def _emit_recorded(root: Path, record: Mapping[str, Any]) -> None:
