@@ -61,7 +61,13 @@ def find_project_root(start: Path) -> Path:
     accepts. Without either marker up to the file-system root, *start* is the root.
     """
     start = Path(start).absolute()
+    return marked_root(start) or start
+
+
+def marked_root(start: Path) -> Path | None:
+    """The nearest folder at or above *start* holding ``.kaizen/`` or ``.git``; None if none."""
+    start = Path(start).absolute()
     for folder in (start, *start.parents):
         if (folder / KAIZEN_DIR).is_dir() or (folder / ".git").exists():
             return folder
-    return start
+    return None

@@ -99,15 +99,59 @@ def split_frontmatter(text: str, *, source: str) -> tuple[str, str]:
 
 
 def parse_frontmatter(text: str, *, source: str) -> tuple[dict[str, Any], str]:
-    """Split and load the frontmatter, which must be a mapping."""
+    """Split and load the frontmatter, which must be a mapping.
+
+    As tolerant as Claude Code: a one-line value that strict YAML refuses
+    (typically an unquoted ``description`` containing ``: ``) is read as the
+    plain text it is meant to be.
+    """
     head, body = split_frontmatter(text, source=source)
     try:
         data = load_yaml(head, source=source)
     except YamlError as exc:
-        raise TemplateError(exc.message) from None
+        data = _tolerant_yaml(head, source)
+        if data is None:
+            raise TemplateError(exc.message) from None
     if not isinstance(data, dict):
         raise TemplateError(f"{source}: frontmatter must be a mapping of keys to values")
+    data = _with_kaizen_section(data)
     return data, body
+
+
+_TOP_LEVEL = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*):[ \t]+(\S.*?)\s*$")
+_STRUCTURED_START = ("'", '"', "[", "{", "|", ">", "&", "*", "!", "#")
+
+
+def _tolerant_yaml(head: str, source: str) -> Any:
+    """*head* with each top-level one-line plain value quoted, loaded again; None if still bad."""
+    import json
+
+    lines = []
+    for line in head.splitlines():
+        match = _TOP_LEVEL.match(line)
+        if match and not match.group(2).startswith(_STRUCTURED_START):
+            value = match.group(2)
+            line = f"{match.group(1)}: {json.dumps(value, ensure_ascii=False)}"
+        lines.append(line)
+    try:
+        return load_yaml("\n".join(lines) + "\n", source=source)
+    except YamlError:
+        return None
+
+
+#: The frontmatter key under which a Claude Code subagent file keeps kaizen's template keys.
+KAIZEN_SECTION = "kaizen"
+
+
+def _with_kaizen_section(data: dict[str, Any]) -> dict[str, Any]:
+    """Kaizen keys kept under ``kaizen:`` (Claude Code ignores it) fill absent top-level ones."""
+    section = data.get(KAIZEN_SECTION)
+    if not isinstance(section, dict):
+        return data
+    merged = dict(data)
+    for key, value in section.items():
+        merged.setdefault(key, value)
+    return merged
 
 
 def parse_agent_text(text: str, *, source: str = "<agent>") -> AgentTemplate:

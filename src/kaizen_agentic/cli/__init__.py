@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "uninstall": "kaizen_agentic.cli.agents:uninstall_command",
     "validate": "kaizen_agentic.cli.agents:validate_command",
     "metrics": "kaizen_agentic.cli.metrics:metrics_group",
+    "capture": "kaizen_agentic.cli.capture:capture_group",
     "config": "kaizen_agentic.cli.config:config_group",
     "memory": "kaizen_agentic.cli.memory:memory_group",
     "feedback": "kaizen_agentic.cli.feedback:feedback_group",

@@ -96,6 +96,19 @@ class MetricsStore:
                 index.close()
         return True
 
+    def idempotency_keys(self, prefix: str = "") -> set[str]:
+        """The idempotency keys written so far that start with *prefix*."""
+        if not self.executions_path.exists():
+            return set()
+        from kaizen_agentic.metrics._index import KeyIndex
+
+        with exclusive_lock(self.lock_path):
+            index = KeyIndex(self.index_path, self.executions_path)
+            try:
+                return index.keys(prefix)
+            finally:
+                index.close()
+
     def _completed(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Validate *record*; fill the automatic fields a library caller may have left out."""
         from kaizen_agentic._time import normalise_timestamp
