@@ -215,6 +215,26 @@ class AgentRegistry:
             )
         return resolved
 
+    def measured_against(self, name: str, run_version: str | None) -> dict[str, str] | None:
+        """Which file a run of *name* was measured against, when two of its files differ.
+
+        Only said when both ``agents/agent-<name>.md`` and the ``.claude/agents``
+        file exist and differ: kaizen resolves the first, Claude Code runs the
+        second, so a captured run carries the second's version.
+        """
+        found = {r.source: r for r in self.candidates(name)}
+        project, claude = found.get("project"), found.get("claude")
+        if project is None or claude is None or project.agent_version == claude.agent_version:
+            return None
+        for resolved in (project, claude):
+            if resolved.agent_version == run_version:
+                return {
+                    "file": str(resolved.path),
+                    "agent_version": resolved.agent_version,
+                    "other_file": str((claude if resolved is project else project).path),
+                }
+        return {"file": "", "agent_version": run_version or "", "other_file": ""}
+
     def agent_version(self, name: str) -> str | None:
         """The §2 version of *name*, or None when the agent is not found."""
         resolved = self.resolve(name)

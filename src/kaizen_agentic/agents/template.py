@@ -114,7 +114,6 @@ def parse_frontmatter(text: str, *, source: str) -> tuple[dict[str, Any], str]:
             raise TemplateError(exc.message) from None
     if not isinstance(data, dict):
         raise TemplateError(f"{source}: frontmatter must be a mapping of keys to values")
-    data = _with_kaizen_section(data)
     return data, body
 
 
@@ -156,7 +155,8 @@ def _with_kaizen_section(data: dict[str, Any]) -> dict[str, Any]:
 
 def parse_agent_text(text: str, *, source: str = "<agent>") -> AgentTemplate:
     """Parse an agent or subagent file leniently; fields of the wrong type become empty."""
-    data, body = parse_frontmatter(text, source=source)
+    raw, body = parse_frontmatter(text, source=source)
+    data = _with_kaizen_section(raw)
     metrics = data.get("metrics")
     metrics = metrics if isinstance(metrics, dict) else {}
     secondary = metrics.get("secondary")
@@ -165,7 +165,7 @@ def parse_agent_text(text: str, *, source: str = "<agent>") -> AgentTemplate:
         name=_text(data.get("name")),
         description=_text(data.get("description")),
         body=body,
-        frontmatter=data,
+        frontmatter=raw,
         category=_text(data.get("category")),
         version=_text(data.get("version")),
         tools=_tools(data.get("tools")),
@@ -213,8 +213,10 @@ def check_agent_text(
     def report(key: str, message: str) -> None:
         problems.append(Problem(source, key, message))
 
-    required = SUBAGENT_REQUIRED_KEYS if subagent else REQUIRED_KEYS
-    for key in required:
+    if subagent:
+        _claude_code_problems(data, body, report)
+        return problems
+    for key in REQUIRED_KEYS:
         if key not in data:
             report(key, "required key is missing")
     for key in (
@@ -247,6 +249,48 @@ def check_agent_text(
     if not body.strip():
         report("body", "the prompt body is empty")
     return problems
+
+
+def _claude_code_problems(data: dict[str, Any], body: str, report: Any) -> None:
+    """A subagent file judged as Claude Code judges it: a name, a description, tools' form."""
+    for key in SUBAGENT_REQUIRED_KEYS:
+        if key not in data:
+            report(key, "required key is missing")
+        elif not (isinstance(data[key], str) and data[key].strip()):
+            report(key, f"must be a non-empty string, got {_type_name(data[key])}")
+    if "model" in data and not (isinstance(data["model"], str) and data["model"].strip()):
+        report("model", f"must be a non-empty string, got {_type_name(data['model'])}")
+    if "tools" in data:
+        _check_tools(data["tools"], report)
+    if not body.strip():
+        report("body", "the prompt body is empty")
+
+
+def subagent_suggestions(path: Path) -> list[Problem]:
+    """What a Claude Code subagent file lacks for kaizen: template keys, a kaizen-form name.
+
+    Not problems (Claude Code loads the file as it is); ``validate`` lists
+    them so the optimizer can get targets. Keys may sit under ``kaizen:``.
+    """
+    source = str(path)
+    try:
+        raw, _ = parse_frontmatter(path.read_text(encoding="utf-8"), source=source)
+    except (OSError, UnicodeDecodeError, TemplateError):
+        return []
+    data = _with_kaizen_section(raw)
+    found = [
+        Problem(source, key, "kaizen template key is missing (add it, or under kaizen:)")
+        for key in REQUIRED_KEYS
+        if key not in data
+    ]
+    name = data.get("name")
+    if isinstance(name, str) and name.strip() and not is_valid_name(name.strip()):
+        found.append(
+            Problem(
+                source, "name", f"{name!r} is recorded under a kaizen name (lower case, a-z0-9-)"
+            )
+        )
+    return found
 
 
 def _check_tools(value: Any, report: Any) -> None:
@@ -336,12 +380,29 @@ def check_agent_file(path: Path) -> list[Problem]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(source, "file", f"cannot be read ({exc.__class__.__name__})")]
+    # agents/agent-<name>.md is a kaizen template by its name; other files may be subagents
+    kaizen_file = path.name.startswith("agent-") and not is_subagent_path(path)
+    subagent = is_subagent_path(path) or (not kaizen_file and _looks_like_subagent(text))
     return check_agent_text(
         text,
         source=source,
-        expected_name=agent_name_for_path(path),
-        subagent=is_subagent_path(path),
+        expected_name=None if subagent else agent_name_for_path(path),
+        subagent=subagent,
     )
+
+
+def _looks_like_subagent(text: str) -> bool:
+    """A file outside ``.claude/agents`` in Claude Code's form: no kaizen key at all.
+
+    ``validate`` on a folder of third-party subagents judges them by Claude
+    Code's rules, not the template's.
+    """
+    try:
+        data, _ = parse_frontmatter(text, source="<agent>")
+    except TemplateError:
+        return False
+    kaizen_keys = set(REQUIRED_KEYS) - set(SUBAGENT_REQUIRED_KEYS)
+    return not (set(_with_kaizen_section(data)) & kaizen_keys)
 
 
 def agent_files_in(path: Path, pattern: str = "*.md") -> list[Path]:

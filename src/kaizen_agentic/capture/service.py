@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ SESSION_AGENT = "claude-session"
 #: What Claude Code runs when a subagent is asked for without a type.
 DEFAULT_AGENT_TYPE = "general-purpose"
 _TASK_TOOLS = ("Task", "Agent")
+MAX_HOOK_INPUT = 16 * 1024 * 1024  # hook input is a small object; more is not read
 _PROJECT_SLUG = re.compile(r"[^A-Za-z0-9]")
 
 
@@ -178,14 +180,17 @@ class _Recorder:
             )
             return
         resolved = self.registry.resolve_claude(claude_name)
-        self._write(run, name, session_id, agent_id, resolved, claude_name)
+        # Claude Code's own word on the type is final; a type worked out here is
+        # checked against every agent's runs, so a run never gets a second record
+        told = agent_type is not None and self.source == "claude-hook"
+        self._write(run, name, session_id, agent_id, resolved, claude_name, everywhere=not told)
 
     def session(self, path: Path, session_id: str | None) -> None:
         from kaizen_agentic.capture.transcript import parse_session
 
         run = _quietly(lambda: parse_session(path))
         self._problems(run)
-        self._write(run, SESSION_AGENT, session_id or path.stem, None, None, None)
+        self._write(run, SESSION_AGENT, session_id or path.stem, None, None, None, everywhere=False)
 
     def _write(
         self,
@@ -195,6 +200,8 @@ class _Recorder:
         agent_id: str | None,
         resolved: ResolvedAgent | None,
         claude_name: str | None,
+        *,
+        everywhere: bool,
     ) -> None:
         from kaizen_agentic.capture.records import run_record
         from kaizen_agentic.metrics.records import complete_record
@@ -226,11 +233,16 @@ class _Recorder:
             environ={},
         )
         # a run is one record even when a hook and an import name its agent differently
-        owner = self._owners().get(str(full["idempotency_key"]), agent)
+        key = str(full["idempotency_key"])
+        owner = self._owners().get(key, agent) if everywhere else agent
         store = MetricsStore(self.root, owner, retention_days=self.config.retention_days)
         if owner == agent and store.append(full):
-            self._owners()[str(full["idempotency_key"])] = agent
+            if self._owner_map is not None:
+                self._owner_map[key] = agent
             self.report.written.append(full)
+            from kaizen_agentic.metrics.service import _emit_recorded
+
+            _emit_recorded(self.root, full)
             return
         self._update(store, full)
 
@@ -419,6 +431,25 @@ def run_hook(stdin: bytes, cwd: Path) -> HookResult:
             f"(see {errors_path(root)})",
         )
     return HookResult(root, report)
+
+
+def hook_main() -> int:
+    """``kaizen-agentic capture hook`` as Claude Code runs it: stdin in, exit status 0, always.
+
+    Anything that went wrong is one line on stderr (the full entry is in
+    ``.kaizen/capture/errors.jsonl``); exit 2 would block Claude Code.
+    """
+    try:
+        data = sys.stdin.buffer.read(MAX_HOOK_INPUT)
+    except (OSError, ValueError):
+        data = b""
+    try:
+        result = run_hook(data, Path.cwd())
+        if result.error:
+            print(result.error, file=sys.stderr)
+    except BaseException as error:  # even an interrupt must not turn into a blocking exit code
+        print(f"kaizen capture: {type(error).__name__}", file=sys.stderr)
+    return 0
 
 
 def _error_text(error: BaseException) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TextIO
 
@@ -84,15 +83,9 @@ def hook_command() -> None:
     Always exits 0, so it never blocks Claude Code; a problem is written to
     .kaizen/capture/errors.jsonl and reported in one line on stderr.
     """
-    from kaizen_agentic.capture.service import run_hook
+    from kaizen_agentic.capture.service import hook_main
 
-    try:
-        data = sys.stdin.buffer.read(64 * 1024 * 1024)
-    except (OSError, ValueError):
-        data = b""
-    result = run_hook(data, Path.cwd())
-    if result.error:
-        click.echo(result.error, err=True)
+    hook_main()
 
 
 @capture_group.command("import")

@@ -190,6 +190,10 @@ def _print_show(view: MetricsView) -> None:
     summary = view.summary
     totals = summary.totals
     click.echo(style(f"Agent: {summary.agent}", bold=True))
+    if view.measured_against:
+        from kaizen_agentic.cli.agents import measured_text
+
+        click.echo(measured_text(view.measured_against))
     if not totals.count:
         click.echo(
             "No executions recorded yet. Record one with: kaizen-agentic metrics record "

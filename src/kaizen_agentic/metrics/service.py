@@ -177,6 +177,8 @@ class MetricsView:
     windows: tuple[WindowResult, ...]
     recent_quality: tuple[float, ...]
     last_executions: tuple[dict[str, Any], ...]
+    # when agents/agent-x.md and .claude/agents/x.md differ: the file the runs match
+    measured_against: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -184,6 +186,7 @@ class MetricsView:
             "windows": [w.to_dict() for w in self.windows],
             "recent_quality": list(self.recent_quality),
             "last_executions": list(self.last_executions),
+            "measured_against": self.measured_against,
         }
 
 
@@ -196,12 +199,17 @@ def show_metrics(
     config = load_config(root)
     evidence = load_evidence(root, agent, config, now=now)
     summary = write_summary(evidence) if evidence.has_records else summarise(evidence)
+    from kaizen_agentic.agents import AgentRegistry
+
     store = MetricsStore(root, agent, retention_days=config.retention_days)
+    latest = store.tail(max(last, 1))
+    version = latest[-1].get("agent_version") if latest else None
     return MetricsView(
         summary=summary,
         windows=tuple(w for w in summary.windows if not window or w.window == window),
         recent_quality=evidence.recent_quality,
-        last_executions=tuple(store.tail(last)) if last else (),
+        last_executions=tuple(latest[-last:]) if last else (),
+        measured_against=AgentRegistry(root).measured_against(agent, version),
     )
 
 
