@@ -220,3 +220,39 @@ def test_disable_removes_only_ours(scratch: tuple[Path, Path]) -> None:
     assert status["enabled"] is True and status["missing"] == []
     run("capture", "claude", "--disable", "-t", str(repo))
     assert json.loads((repo / ".claude" / "settings.json").read_text()) == theirs
+
+
+def test_a_session_close_record_and_the_captured_run_are_one_record(
+    scratch: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, project = scratch
+    monkeypatch.chdir(repo)
+    # the agent's Session Close, typed while the run was going (timestamps of agent-a1)
+    code, _, _ = run(
+        "metrics",
+        "record",
+        "code-reviewer",
+        "--success",
+        "--quality",
+        "0.8",
+        "--time",
+        "99",
+        "--session",
+        SESSION,
+    )
+    assert code == 0
+    typed = records(repo, "code-reviewer")[0]
+    lines = (repo / ".kaizen/metrics/code-reviewer/executions.jsonl").read_text().splitlines()
+    moved = {**typed, "timestamp": "2026-02-12T14:13:00Z"}
+    (repo / ".kaizen/metrics/code-reviewer/executions.jsonl").write_text(
+        json.dumps(moved, sort_keys=True) + "\n"
+    )
+    assert len(lines) == 1
+    path = project / SESSION / "subagents" / "agent-a1.jsonl"
+    given = hook_input(project, "a1", agent_type="code-reviewer", agent_transcript_path=str(path))
+    assert run("capture", "hook", stdin=given)[0] == 0
+    assert json.loads(run("capture", "import", "--json")[1])["written"] == 2  # a2 and a3 only
+    show = json.loads(run("metrics", "show", "code-reviewer", "--json")[1])
+    assert show["summary"]["execution_count"] == 2  # the typed-and-captured run, and a3
+    [merged] = [r for r in show["last_executions"] if r.get("quality_score") == 0.8]
+    assert merged["cost"]["output_tokens"] == 540 and merged["execution_time_s"] == 30.0

@@ -236,6 +236,10 @@ class _Recorder:
         key = str(full["idempotency_key"])
         owner = self._owners().get(key, agent) if everywhere else agent
         store = MetricsStore(self.root, owner, retention_days=self.config.retention_days)
+        typed = self._typed_during(store, full, run) if owner == agent else None
+        if typed is not None:
+            self._merge(store, typed, full)
+            return
         if owner == agent and store.append(full):
             if self._owner_map is not None:
                 self._owner_map[key] = agent
@@ -245,6 +249,53 @@ class _Recorder:
             _emit_recorded(self.root, full)
             return
         self._update(store, full)
+
+    def _typed_during(
+        self, store: Any, full: dict[str, Any], run: RunTotals
+    ) -> dict[str, Any] | None:
+        """The record the agent typed itself during this run (its Session Close), if any.
+
+        An agent's ``metrics record … --session "$CLAUDE_CODE_SESSION_ID"`` runs
+        before its SubagentStop; that record and the captured one are the same run.
+        """
+        from kaizen_agentic._time import parse_timestamp
+
+        if run.first_timestamp is None or run.last_timestamp is None:
+            return None
+        start = run.first_timestamp.timestamp() - 60
+        end = run.last_timestamp.timestamp() + 600
+        for record in reversed(store.tail(20)):
+            if record.get("source", "manual") != "manual":
+                continue
+            if record.get("session_id") != full["session_id"]:
+                continue
+            if "captured_by" in (record.get("metadata") or {}):
+                continue  # already one captured run's record
+            try:
+                moment = parse_timestamp(str(record.get("timestamp"))).timestamp()
+            except ValueError:
+                continue
+            if start <= moment <= end:
+                return dict(record)
+        return None
+
+    def _merge(self, store: Any, typed: dict[str, Any], full: dict[str, Any]) -> None:
+        """Attach the captured numbers to the record the agent typed: one run, one record."""
+        kept = ("cost", "turns", "tool_errors", "model", "execution_time_s")
+        measured: dict[str, Any] = {k: full[k] for k in kept if k in full}
+        measured["metadata"] = {**full.get("metadata", {}), "captured_by": self.source}
+        if full.get("success") is False:  # a self-reported failure is kept; a broken run is not
+            measured["success"] = False
+        key = str(full["idempotency_key"])
+        line = store.attach(str(typed["record_id"]), measured, idempotency_key=key)
+        if line is None:
+            self.report.unchanged += 1
+            return
+        if self._owner_map is not None:
+            self._owner_map[key] = store.agent_name
+        from kaizen_agentic.metrics.attachments import apply_attachment
+
+        self.report.updated.append(apply_attachment(typed, line))
 
     def _owners(self) -> dict[str, str]:
         """Captured runs' idempotency keys -> the agent whose records hold them."""

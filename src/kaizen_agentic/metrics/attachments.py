@@ -79,9 +79,18 @@ def attachment_fields(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def attachment_line(
-    record_id: str, agent: str, fields: Mapping[str, Any], timestamp: str
+    record_id: str,
+    agent: str,
+    fields: Mapping[str, Any],
+    timestamp: str,
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
-    return {ATTACH_KEY: record_id, "agent": agent, "timestamp": timestamp, SET_KEY: dict(fields)}
+    """The line to append; *idempotency_key* names the measurement it brings (a captured run's
+    key), so that run is never written again as a record of its own."""
+    line = {ATTACH_KEY: record_id, "agent": agent, "timestamp": timestamp, SET_KEY: dict(fields)}
+    if idempotency_key is not None:
+        line["idempotency_key"] = idempotency_key
+    return line
 
 
 def apply_attachment(record: Mapping[str, Any], attachment: Mapping[str, Any]) -> dict[str, Any]:

@@ -109,6 +109,7 @@ def _attach(
 ) -> RecordOutcome:
     values = {k: v for k, v in values.items() if k != "idempotency_key"}
     attachment = store.attach(str(run["record_id"]), values, now=now)
+    assert attachment is not None  # only a keyed attachment can be refused
     from kaizen_agentic.metrics.attachments import apply_attachment
 
     return RecordOutcome("attached", apply_attachment(run, attachment), attachment)

@@ -226,11 +226,17 @@ class MetricsStore:
         return found
 
     def attach(
-        self, record_id: str, values: Mapping[str, Any], now: datetime | None = None
-    ) -> dict[str, Any]:
+        self,
+        record_id: str,
+        values: Mapping[str, Any],
+        now: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any] | None:
         """Append an attachment setting *values* on run *record_id*; return the line written.
 
-        The caller checks that the run exists (``find_run``); nothing is rewritten.
+        The caller checks that the run exists (``find_run``); nothing is
+        rewritten. With *idempotency_key*, an attachment is written once (None
+        when the key is already recorded), like a record.
         """
         from kaizen_agentic._time import format_timestamp, utc_now
         from kaizen_agentic.metrics.attachments import attachment_fields, attachment_line
@@ -240,11 +246,24 @@ class MetricsStore:
             self.agent_name,
             attachment_fields(values),
             format_timestamp(now or utc_now()),
+            idempotency_key,
         )
         text = json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         self.directory.mkdir(parents=True, exist_ok=True)
         with exclusive_lock(self.lock_path):
-            append_line(self.executions_path, text)
+            if idempotency_key is None:
+                append_line(self.executions_path, text)
+                return line
+            from kaizen_agentic.metrics._index import KeyIndex
+
+            index = KeyIndex(self.index_path, self.executions_path)
+            try:
+                if index.contains(idempotency_key):
+                    return None
+                append_line(self.executions_path, text)
+                index.add(idempotency_key)
+            finally:
+                index.close()
         return line
 
     def summarise(
