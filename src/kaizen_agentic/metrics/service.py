@@ -95,13 +95,26 @@ def record_or_attach(
         return _attach(store, run, values, now)
     session = record.get("session_id")
     if isinstance(session, str) and idempotency_key is None:
-        run = store.find_run(session_id=session, sources=CAPTURED_SOURCES)
+        run = _captured_run(store, session)
         if run is not None:
             return _attach(store, run, values, now)
     if not new:
         require_known_agent(root, agent)
     written, full = record_execution(root, agent, record, idempotency_key=idempotency_key, now=now)
     return RecordOutcome("recorded" if written else "skipped", full)
+
+
+def _captured_run(store: MetricsStore, session: str) -> dict[str, Any] | None:
+    """The latest run of *session* a runner measured (captured, or typed and then captured)."""
+    found = None
+    for record in store.iter_executions():
+        if record.get("session_id") != session:
+            continue
+        metadata = record.get("metadata")
+        merged = isinstance(metadata, dict) and "captured_by" in metadata
+        if record.get("source") in CAPTURED_SOURCES or merged:
+            found = record
+    return found
 
 
 def _attach(
