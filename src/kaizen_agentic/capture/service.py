@@ -281,8 +281,7 @@ class _Recorder:
 
     def _merge(self, store: Any, typed: dict[str, Any], full: dict[str, Any]) -> None:
         """Attach the captured numbers to the record the agent typed: one run, one record."""
-        kept = ("cost", "turns", "tool_errors", "model", "execution_time_s")
-        measured: dict[str, Any] = {k: full[k] for k in kept if k in full}
+        measured: dict[str, Any] = {k: full[k] for k in MEASURED_KEYS if k in full}
         measured["metadata"] = {**full.get("metadata", {}), "captured_by": self.source}
         if full.get("success") is False:  # a self-reported failure is kept; a broken run is not
             measured["success"] = False
@@ -313,17 +312,14 @@ class _Recorder:
         """A run already recorded: attach what grew (a resumed subagent, a later Stop)."""
         known = self._known.get(store.agent_name)
         if known is None:
-            known = {str(r.get("idempotency_key")): r for r in store.iter_executions()}
+            known = _measured_runs(store)
             self._known[store.agent_name] = known
         old = known.get(str(full["idempotency_key"]))
         if old is None:
             self.report.unchanged += 1
             return
-        changed = {
-            k: full[k]
-            for k in ("success", "execution_time_s", "cost", "turns", "tool_errors", "model")
-            if k in full and full[k] != old.get(k)
-        }
+        # only what capture measured is compared: a quality or outcome someone attached stays
+        changed = {k: full[k] for k in MEASURED_KEYS if k in full and full[k] != old.get(k)}
         if not changed:
             self.report.unchanged += 1
             return
@@ -336,6 +332,27 @@ class _Recorder:
 
     def _problems(self, run: RunTotals) -> None:
         self.report.problems.extend(run.problems)
+
+
+#: What capture measures of a run (and updates when the run grew); never quality or verdicts.
+MEASURED_KEYS = ("execution_time_s", "cost", "turns", "tool_errors", "model")
+
+
+def _measured_runs(store: Any) -> dict[str, dict[str, Any]]:
+    """Captured runs by key, with only capture's own later updates folded in."""
+    from kaizen_agentic.metrics.attachments import ATTACH_KEY, SET_KEY, is_attachment
+
+    runs: dict[str, dict[str, Any]] = {}
+    keys: dict[Any, str] = {}
+    for _, record in store.iter_raw():
+        if not is_attachment(record):
+            key = str(record.get("idempotency_key"))
+            runs[key] = record
+            keys[record.get("record_id")] = key
+        elif "turns" in record[SET_KEY] and record[ATTACH_KEY] in keys:
+            target = keys[record[ATTACH_KEY]]
+            runs[target] = {**runs[target], **record[SET_KEY]}
+    return runs
 
 
 def _quietly(parse: Any) -> RunTotals:
