@@ -188,7 +188,10 @@ class _Recorder:
     def session(self, path: Path, session_id: str | None) -> None:
         from kaizen_agentic.capture.transcript import parse_session
 
-        run = _quietly(lambda: parse_session(path))
+        import dataclasses
+
+        # a session's lines carry its subagents' ids too; the session record is keyed as one
+        run = dataclasses.replace(_quietly(lambda: parse_session(path)), agent_id=None)
         self._problems(run)
         self._write(run, SESSION_AGENT, session_id or path.stem, None, None, None, everywhere=False)
 
