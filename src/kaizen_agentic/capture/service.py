@@ -186,9 +186,9 @@ class _Recorder:
         self._write(run, name, session_id, agent_id, resolved, claude_name, everywhere=not told)
 
     def session(self, path: Path, session_id: str | None) -> None:
-        from kaizen_agentic.capture.transcript import parse_session
-
         import dataclasses
+
+        from kaizen_agentic.capture.transcript import parse_session
 
         # a session's lines carry its subagents' ids too; the session record is keyed as one
         run = dataclasses.replace(_quietly(lambda: parse_session(path)), agent_id=None)
