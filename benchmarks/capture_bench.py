@@ -1,8 +1,11 @@
-"""Capture: token totals beside ccusage 18, parse time on 2 MB, import throughput.
+"""Capture: token totals beside ccusage 18, parse and hook time on 2 MB, import throughput,
+and which real Claude Code subagent files kaizen lists, resolves and versions.
 
-Reads the real-world transcripts in ../shared/real-world/transcripts/ beside
-the checkout (skipped, with the reason, when they or npm are absent) and runs
-ccusage 18 offline on the same files. Prints figures; asserts nothing.
+Reads the real-world inputs in ../shared/real-world/ beside the checkout
+(skipped, with the reason, when they or npm are absent) and runs ccusage 18
+offline on the same files. Prints figures; asserts nothing.
+
+Run: .venv/bin/python benchmarks/capture_bench.py
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from kaizen_agentic.capture import TranscriptLineWarning, parse_transcript, run_
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "real-world" / "transcripts"
+SUBAGENTS = REPO.parent / "shared" / "real-world" / "subagents"
+CLI = str(Path(sys.executable).with_name("kaizen-agentic"))
 
 
 def real_transcripts() -> list[Path]:
@@ -235,11 +240,128 @@ def throughput(work: Path, binary: Path | None) -> None:
     print(line)
 
 
+def hook_time(work: Path, runs: int = 9) -> None:
+    """`kaizen-agentic capture hook` on a 2 MB subagent transcript, as Claude Code runs it.
+
+    Own time = the hook's wall time minus `python -c pass` (interpreter
+    start-up), medians of interleaved runs; each run is a new subagent, so
+    every run parses, prices and appends. The first run also fills the price
+    cache (genai-prices imported once); it is shown apart.
+    """
+    repo = work / "hook-repo"
+    (repo / ".git").mkdir(parents=True)
+    project = work / "hook-projects" / "S1" / "subagents"
+    project.mkdir(parents=True)
+    source = project / "agent-template.jsonl"
+    synthetic_transcript(source)
+
+    def one(index: int) -> float:
+        path = project / f"agent-a{index}.jsonl"
+        shutil.copy(source, path)
+        given = {
+            "session_id": "S1",
+            "transcript_path": str(project.parent.with_suffix(".jsonl")),
+            "cwd": str(repo),
+            "hook_event_name": "SubagentStop",
+            "agent_id": f"a{index}",
+            "agent_type": "code-reviewer",
+            "agent_transcript_path": str(path),
+        }
+        start = time.perf_counter()
+        done = subprocess.run(
+            [CLI, "capture", "hook"],
+            input=json.dumps(given).encode(),
+            cwd=repo,
+            capture_output=True,
+            check=False,
+        )
+        elapsed = time.perf_counter() - start
+        assert done.returncode == 0, done.stderr
+        return elapsed
+
+    def bare() -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        return time.perf_counter() - start
+
+    first = one(0)
+    hooks, starts = [], []
+    for index in range(1, runs + 1):
+        hooks.append(one(index))
+        starts.append(bare())
+    records = (repo / ".kaizen" / "metrics" / "code-reviewer" / "executions.jsonl").read_text()
+    assert len(records.splitlines()) == runs + 1
+    hook_ms, start_ms = statistics.median(hooks) * 1000, statistics.median(starts) * 1000
+    own = hook_ms - start_ms
+    print(
+        f"hook on 2 MB: median {hook_ms:.0f} ms of {runs}, `python -c pass` {start_ms:.0f} ms"
+        f" -> own time {own:.0f} ms (goal <= 150 ms: {'met' if own <= 150 else 'NOT MET'});"
+        f" first run, price cache cold: {first * 1000:.0f} ms"
+    )
+
+
+def subagent_compat(work: Path) -> None:
+    """Every real subagent file Claude Code can load: listed, resolved, versioned by kaizen?"""
+    from kaizen_agentic.agents import AgentRegistry, file_version
+    from kaizen_agentic.agents.registry import frontmatter_name, kaizen_name
+
+    files = sorted(SUBAGENTS.rglob("*.md"))
+    if not files:
+        print(f"compat: skipped, {SUBAGENTS.relative_to(REPO.parent)} is not available")
+        return
+    # one scratch repo per collection: Claude Code, too, keeps one agent per name in a folder
+    loadable: dict[Path, tuple[Path, str]] = {}
+    for path in files:
+        # Claude Code loads a file whose frontmatter has a name and a description
+        text = path.read_text(encoding="utf-8", errors="replace")
+        name = frontmatter_name(path)
+        if name and text.startswith("---") and "\ndescription:" in text.split("\n---", 2)[0]:
+            repo = work / "compat" / path.relative_to(SUBAGENTS).parts[0]
+            target = repo / ".claude" / "agents" / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+            loadable[target] = (repo, name)
+    ok_list = ok_resolve = ok_version = valid = suggestions = 0
+    failures = 0
+    for repo in sorted({repo for repo, _ in loadable.values()}):
+        listed = subprocess.run(
+            [CLI, "list", "--json", "-t", str(repo)], capture_output=True, text=True, check=False
+        )
+        failures += listed.returncode != 0
+        names = {entry["name"] for entry in json.loads(listed.stdout or "[]")}
+        registry = AgentRegistry(repo)
+        for target, (home, name) in loadable.items():
+            if home != repo:
+                continue
+            ok_list += kaizen_name(name) in names
+            resolved = registry.resolve_claude(name)
+            ok_resolve += resolved is not None and resolved.path == target
+            ok_version += resolved is not None and resolved.agent_version == file_version(target)
+        checked = subprocess.run(
+            [CLI, "validate", "--json", str(repo / ".claude" / "agents"), "-t", str(repo)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        report = json.loads(checked.stdout or "{}")
+        bad = {p["file"] for p in report.get("problems", [])}
+        valid += sum(1 for t, (home, _) in loadable.items() if home == repo and str(t) not in bad)
+        suggestions += len(report.get("suggestions", []))
+    print(
+        f"compat: {len(files)} real subagent files, {len(loadable)} loadable by Claude Code"
+        f" (the rest has no frontmatter at the top); listed {ok_list}, resolved {ok_resolve},"
+        f" versioned {ok_version}; {valid} valid by Claude Code's rules, {suggestions} kaizen"
+        f" suggestions; `list` failed in {failures} repo(s)"
+    )
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        subagent_compat(work)
         compare_totals(work)
         time_parse(work)
+        hook_time(work)
         binary = work / "npm" / "node_modules" / ".bin" / "ccusage"
         throughput(work, binary if binary.exists() else None)
     return 0

@@ -43,3 +43,17 @@ def test_demo_cli_output_and_refusal_of_a_foreign_folder(tmp_path: Path) -> None
     with pytest.raises(KaizenError, match="not an earlier demo"):
         run_demo(foreign)
     assert (foreign / "notes.txt").read_text() == "keep me"
+
+
+def test_demo_runs_are_captured_from_transcripts(tmp_path: Path) -> None:
+    from kaizen_agentic.metrics import MetricsStore
+
+    report = run_demo(tmp_path / "demo")
+    root = report.directory / "repos" / "web-frontend"
+    runs = MetricsStore(root, "code-reviewer").read_executions()
+    assert len(runs) == 180
+    assert {r["source"] for r in runs} == {"claude-transcript"}
+    assert all(r["cost"]["usd"] > 0 and r["cost"]["output_tokens"] > 0 for r in runs)
+    assert all("quality_score" in r for r in runs)  # attached to each captured run
+    transcripts = list((report.directory / "claude" / "projects").rglob("agent-*.jsonl"))
+    assert len(transcripts) == 3 * 180

@@ -1,6 +1,6 @@
 """``python -m kaizen_agentic``."""
 
-from kaizen_agentic.cli import main
+from kaizen_agentic._entry import main
 
 if __name__ == "__main__":
     main()

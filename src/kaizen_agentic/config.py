@@ -170,6 +170,22 @@ SCHEMA: Schema = {
             "NATS server `events flush` delivers to; `--nats` and $KAIZEN_NATS_URL come first.",
         ),
     },
+    "capture": {
+        "sessions": Setting(
+            bool,
+            False,
+            "Also record the main Claude Code session (agent `claude-session`) on `Stop` and "
+            "`SessionEnd`, not only its subagents.",
+        ),
+    },
+    # A model id is the key, so the section is a free mapping checked per entry.
+    "prices": Setting(
+        dict,
+        {},
+        "Per-model prices in USD per million tokens (`input_per_mtok`, `output_per_mtok`, "
+        "`cache_read_per_mtok`, `cache_write_5m_per_mtok`, `cache_write_1h_per_mtok`); a model "
+        "listed here is priced from it instead of the genai-prices table.",
+    ),
     "temporal": {
         "address": Setting(
             str,
@@ -247,6 +263,8 @@ def _defaults(schema: Schema) -> dict[str, Any]:
 
 
 def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
     return list(value) if isinstance(value, list) else value
 
 
@@ -298,7 +316,14 @@ def _merge(
             out[key] = float(value) if spec.kind is float else value
 
 
-_TYPE_NAMES = {int: "a whole number", float: "a number", str: "a string", list: "a list"}
+_TYPE_NAMES = {
+    int: "a whole number",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    bool: "true or false",
+    dict: "a mapping",
+}
 
 
 def _problem(spec: Setting, value: Any) -> str | None:
@@ -311,6 +336,8 @@ def _problem(spec: Setting, value: Any) -> str | None:
         return f"must be a finite number, got {_shown(value)}"
     if spec.kind is list:
         return _list_problem(spec, value)
+    if spec.kind is dict:
+        return _prices_problem(value)
     if spec.choices is not None and value not in spec.choices:
         return f"unknown choice {_shown(value)} (use one of: {', '.join(spec.choices)})"
     if spec.kind in (int, float) and not _in_range(spec, value):
@@ -329,7 +356,26 @@ def _list_problem(spec: Setting, value: list[Any]) -> str | None:
     return None
 
 
+def _prices_problem(value: dict[Any, Any]) -> str | None:
+    """The ``prices:`` section: model id -> {rate key: USD per million tokens >= 0}."""
+    from kaizen_agentic.capture.prices import OVERRIDE_KEYS
+
+    for model, rates in value.items():
+        if not isinstance(model, str) or not model.strip():
+            return f"model {_shown(model)} must be a model id such as claude-sonnet-4-5"
+        if not isinstance(rates, dict) or not rates:
+            return f"{model}: must be a mapping of {', '.join(OVERRIDE_KEYS)}"
+        for key, rate in rates.items():
+            if key not in OVERRIDE_KEYS:
+                return f"{model}.{key}: unknown key (use {', '.join(OVERRIDE_KEYS)})"
+            if not _type_ok(rate, float) or not math.isfinite(rate) or rate < 0:
+                return f"{model}.{key}: must be a number >= 0, got {_shown(rate)}"
+    return None
+
+
 def _type_ok(value: Any, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
     if isinstance(value, bool):
         return False
     if kind is float:
@@ -449,10 +495,16 @@ def _reference_row(path: str, spec: Setting) -> str:
 
 
 def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{}"
     return f"[{', '.join(value)}]" if isinstance(value, list) else str(value)
 
 
 def _allowed(spec: Setting) -> str:
+    if spec.kind is dict:
+        return "model id -> rates >= 0"
     if spec.kind is list:
         return f"one or more of {', '.join(f'`{c}`' for c in spec.choices or ())}"
     if spec.choices is not None:

@@ -4,7 +4,10 @@ Three repos with realistic histories — one agent that improves after a
 prompt edit, one that declines, one that is stable — are discovered, run
 for a due weekly slot, analysed and compared, so the output shows what a
 user would look at: a declining agent with a recommendation, an
-``improved`` version comparison, and loop health.
+``improved`` version comparison, and loop health. The histories are
+captured as a user's would be (SPEC §11, §12): Claude Code transcripts in
+the documented format are generated under ``<dir>/claude/projects/`` and
+imported, so every run carries tokens and cost.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from typing import Any
 
 from kaizen_agentic.agents import AgentRegistry, install_agents
 from kaizen_agentic.errors import KaizenError
-from kaizen_agentic.metrics.records import complete_record
 from kaizen_agentic.metrics.store import MetricsStore
 
 MARKER = ".kaizen-demo"
@@ -140,7 +142,10 @@ def _build_fleet(directory: Path, now: datetime, rng: random.Random) -> Path:
             f"# {cast.repo}\n\nWhat this repo is for and what is out of scope.\n"
         )
         registry = AgentRegistry(root)
-        install_agents(registry, ["coach", "optimization", cast.agent])
+        install_agents(registry, ["coach", "optimization"])
+        # the measured agent runs as a Claude Code subagent, so capture versions its file
+        install_agents(registry, [cast.agent], claude=True)
+        (root / ".git").mkdir()
         schedule = root / ".kaizen" / "schedule.yml"
         schedule.parent.mkdir(parents=True, exist_ok=True)
         schedule.write_text(SCHEDULE)
@@ -169,12 +174,16 @@ def _build_fleet(directory: Path, now: datetime, rng: random.Random) -> Path:
 
 
 def _write_history(root: Path, cast: DemoAgent, now: datetime, rng: random.Random) -> None:
-    """~3 runs a day for 60 days; the improving agent gets a prompt edit halfway."""
-    prompt = root / "agents" / f"agent-{cast.agent}.md"
-    store = MetricsStore(root, cast.agent)
-    registry = AgentRegistry(root)
-    version = registry.agent_version(cast.agent)
+    """~3 runs a day for 60 days, captured: Claude Code transcripts in the documented format
+    are written for every run and imported (tokens, cost, time, turns); the agent's own
+    outcome and quality then attach to each run. The improving agent gets a prompt edit
+    halfway."""
+    from kaizen_agentic.capture.service import import_transcripts
+
+    prompt = root / ".claude" / "agents" / f"{cast.agent}.md"
+    sessions = root.parent.parent / "claude" / "projects" / root.name
     runs = HISTORY_DAYS * 3
+    outcomes: dict[str, dict[str, Any]] = {}
     for i in range(runs):
         progress = i / runs
         moment = (
@@ -183,33 +192,108 @@ def _write_history(root: Path, cast: DemoAgent, now: datetime, rng: random.Rando
             + timedelta(days=HISTORY_DAYS * progress, minutes=rng.randint(0, 300))
         )
         if cast.story == "improving" and i == runs // 2:
+            # a run before the edit is imported against the file it ran with
+            import_transcripts(root, [sessions])
             prompt.write_text(prompt.read_text() + _PROMPT_EDIT)
-            version = registry.agent_version(cast.agent)
+            _attach_outcomes(root, cast.agent, outcomes)
+            outcomes = {}
         success_p, quality, seconds = _story(cast.story, progress, i >= runs // 2)
-        record = {
+        seconds = max(rng.gauss(seconds, seconds * 0.15), 1.0)
+        session = f"{cast.repo}-{i:04d}"
+        _write_transcripts(sessions, session, cast.agent, moment, seconds, rng)
+        outcome: dict[str, Any] = {
             "success": rng.random() < success_p,
             "quality_score": round(min(max(rng.gauss(quality, 0.06), 0.0), 1.0), 3),
-            "execution_time_s": round(max(rng.gauss(seconds, seconds * 0.15), 1.0), 1),
-            "cost": {
-                "usd": round(max(rng.gauss(seconds / 400, 0.01), 0.0), 4),
-                "input_tokens": rng.randint(8000, 30000),
-                "output_tokens": rng.randint(800, 4000),
-            },
-            "agent_version": version,
         }
-        if not record["success"]:
-            record["metadata"] = {"failure_reason": rng.choice(_FAILURES[cast.story])}
-        store.append(
-            complete_record(
-                record,
-                agent=cast.agent,
-                agent_version=version,
-                project=root.name,
-                domain="demo",
-                environ={},
-                now=moment,
-            )
-        )
+        if not outcome["success"]:
+            outcome["metadata"] = {"failure_reason": rng.choice(_FAILURES[cast.story])}
+        outcomes[session] = outcome
+    import_transcripts(root, [sessions])
+    _attach_outcomes(root, cast.agent, outcomes)
+
+
+def _attach_outcomes(root: Path, agent: str, outcomes: dict[str, dict[str, Any]]) -> None:
+    """The agent's reported outcome and quality, attached to each captured run (§3)."""
+    store = MetricsStore(root, agent)
+    by_session = {r.get("session_id"): r["record_id"] for r in store.iter_executions()}
+    for session, outcome in outcomes.items():
+        record_id = by_session.get(session)
+        if record_id is not None:
+            store.attach(str(record_id), outcome)
+
+
+def _write_transcripts(
+    folder: Path, session: str, agent: str, end: datetime, seconds: float, rng: random.Random
+) -> None:
+    """One session in Claude Code's layout: the parent's Task call and the subagent's file.
+
+    Each API message is streamed as two lines sharing ``message.id`` and
+    ``requestId``, the first with a placeholder ``output_tokens``, as Claude
+    Code wrote them before 2.1.97; no prompt or reply text is needed.
+    """
+    agent_id = f"a{rng.getrandbits(48):012x}"
+    subagents = folder / session / "subagents"
+    subagents.mkdir(parents=True, exist_ok=True)
+    start = end - timedelta(seconds=seconds)
+    turns = rng.randint(3, 8)
+    lines = [_line("user", session, agent_id, start, {"role": "user", "content": "task"})]
+    for turn in range(turns):
+        at = start + timedelta(seconds=seconds * (turn + 1) / turns)
+        usage = {
+            "input_tokens": rng.randint(4, 40),
+            "cache_read_input_tokens": rng.randint(8000, 30000),
+            "cache_creation_input_tokens": rng.randint(200, 2000),
+            "output_tokens": int(seconds * rng.uniform(8, 12)),
+        }
+        message_id, request_id = f"msg_{agent_id}_{turn}", f"req_{agent_id}_{turn}"
+        tool = {"type": "tool_use", "id": f"toolu_{agent_id}_{turn}", "name": "Bash", "input": {}}
+        for output in (1, usage["output_tokens"]):
+            message = {
+                "id": message_id,
+                "model": DEMO_MODEL,
+                "role": "assistant",
+                "content": [tool],
+                "usage": {**usage, "output_tokens": output},
+            }
+            lines.append(_line("assistant", session, agent_id, at, message, requestId=request_id))
+        result = {"type": "tool_result", "tool_use_id": tool["id"], "content": "ok"}
+        lines.append(_line("user", session, agent_id, at, {"role": "user", "content": [result]}))
+    (subagents / f"agent-{agent_id}.jsonl").write_text("\n".join(lines) + "\n")
+    (subagents / f"agent-{agent_id}.meta.json").write_text(json.dumps({"agentType": agent}))
+    call = {
+        "type": "tool_use",
+        "id": "toolu_task",
+        "name": "Task",
+        "input": {"subagent_type": agent},
+    }
+    parent = {"role": "assistant", "model": DEMO_MODEL, "content": [call]}
+    (folder / f"{session}.jsonl").write_text(
+        _line("assistant", session, None, start, parent) + "\n"
+    )
+
+
+DEMO_MODEL = "claude-sonnet-4-5-20250929"
+
+
+def _line(
+    kind: str,
+    session: str,
+    agent_id: str | None,
+    at: datetime,
+    message: dict[str, Any],
+    **extra: Any,
+) -> str:
+    entry: dict[str, Any] = {
+        "type": kind,
+        "sessionId": session,
+        "timestamp": at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
+        "version": "2.1.39",
+        "message": message,
+        **extra,
+    }
+    if agent_id is not None:
+        entry.update(agentId=agent_id, isSidechain=True)
+    return json.dumps(entry)
 
 
 def _story(story: str, progress: float, after_edit: bool) -> tuple[float, float, float]:

@@ -52,3 +52,22 @@ def agent_state_dir(root: Path, agent: str) -> Path:
 
 def optimizer_dir(root: Path) -> Path:
     return Path(root) / METRICS_RELATIVE / OPTIMIZER_DIR_NAME
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest folder at or above *start* holding ``.kaizen/`` or ``.git`` (SPEC §1).
+
+    ``.git`` may be a file (a linked worktree or a submodule), as git itself
+    accepts. Without either marker up to the file-system root, *start* is the root.
+    """
+    start = Path(start).absolute()
+    return marked_root(start) or start
+
+
+def marked_root(start: Path) -> Path | None:
+    """The nearest folder at or above *start* holding ``.kaizen/`` or ``.git``; None if none."""
+    start = Path(start).absolute()
+    for folder in (start, *start.parents):
+        if (folder / KAIZEN_DIR).is_dir() or (folder / ".git").exists():
+            return folder
+    return None

@@ -109,7 +109,10 @@ def test_subagent_form_is_accepted_by_the_same_parser_and_validator(tmp_path: Pa
     assert parsed.name == "tdd-workflow"
     assert parsed.description == catalog.description
     assert parsed.body == catalog.body
-    assert set(parsed.frontmatter) <= {"name", "description", "tools", "model"}
+    assert set(parsed.frontmatter) <= {"name", "description", "tools", "model", "kaizen"}
+    # the kaizen keys survive under kaizen:, which Claude Code ignores
+    assert parsed.primary_metric == catalog.primary_metric is not None
+    assert parsed.version == catalog.version
     path = tmp_path / ".claude" / "agents" / "tdd-workflow.md"
     path.parent.mkdir(parents=True)
     path.write_text(text)

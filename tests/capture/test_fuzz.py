@@ -111,3 +111,58 @@ def test_hook_inputs_never_raise(fields: dict[str, Any]) -> None:
     hook = parse_hook_input(_encode(fields))
     assert isinstance(hook, HookInput)
     subagent_transcript(hook)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {"hook_event_name": st.sampled_from(["SubagentStop", "Stop", "SessionEnd"]) | json_values},
+        optional={
+            "session_id": st.sampled_from(["s1"]) | json_values,
+            "agent_id": st.sampled_from(["a1", "acompact-1"]) | json_values,
+            "agent_type": st.sampled_from(["", "Explore", "p:x", "code-reviewer"]) | json_values,
+            "cwd": json_values,
+        },
+    )
+    | json_values,
+    st.lists(lines | json_values, max_size=6),
+    st.binary(max_size=40),
+    st.booleans(),
+)
+def test_the_hook_exits_0_on_any_input(
+    fields: Any, entries: list[Any], raw: bytes, as_bytes: bool
+) -> None:
+    """Whatever the hook input and the transcript hold, the hook command's status is 0."""
+    import io
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from kaizen_agentic.capture.service import hook_main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / ".git").mkdir()
+        (root / ".kaizen").mkdir()
+        (root / ".kaizen" / "config.yml").write_text("capture:\n  sessions: true\n")
+        transcript = root / "s1.jsonl"
+        agent_file = root / "s1" / "subagents" / "agent-a1.jsonl"
+        agent_file.parent.mkdir(parents=True)
+        body = "\n".join(map(_encode, entries)).encode() + b"\n" + raw
+        transcript.write_bytes(body)
+        agent_file.write_bytes(body)
+        if isinstance(fields, dict):
+            fields = {**fields, "transcript_path": str(transcript)}
+        stdin = raw if as_bytes else _encode(fields).encode("utf-8", "surrogatepass")
+        saved_stdin, saved_err, saved_cwd = sys.stdin, sys.stderr, Path.cwd()
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
+        sys.stderr = io.StringIO()
+        try:
+            import os
+
+            os.chdir(root)
+            assert hook_main() == 0
+            assert sys.stderr.getvalue().count("\n") <= 1
+        finally:
+            os.chdir(saved_cwd)
+            sys.stdin, sys.stderr = saved_stdin, saved_err

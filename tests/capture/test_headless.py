@@ -37,6 +37,17 @@ RESULT: dict[str, Any] = {
 }
 
 
+def test_each_run_of_a_resumed_session_has_its_own_key() -> None:
+    first = headless_record({**RESULT, "uuid": "u-1"})
+    second = headless_record({**RESULT, "uuid": "u-2"})
+    assert first["idempotency_key"] == "claude-headless:sess-1:u-1"
+    assert second["idempotency_key"] != first["idempotency_key"]
+    assert (
+        headless_record(RESULT)["idempotency_key"]
+        != headless_record({**RESULT, "num_turns": 5})["idempotency_key"]
+    )
+
+
 def test_record_from_a_json_result() -> None:
     record = headless_record(read_result_object(json.dumps(RESULT)))
     assert record == {
@@ -45,7 +56,7 @@ def test_record_from_a_json_result() -> None:
         "execution_time_s": 8.722,
         "turns": 3,
         "session_id": "sess-1",
-        "idempotency_key": "claude-headless:sess-1",
+        "idempotency_key": "claude-headless:sess-1:8722:3",
         "model": ["claude-opus-4-6", "claude-haiku-4-5-20251001"],
         "cost": {
             "input_tokens": 38,

@@ -75,6 +75,7 @@ def test_show_json_keeps_its_keys(project: Path) -> None:
     result = CliRunner().invoke(cli, ["metrics", "show", "coach", "--json", "-t", str(project)])
     assert sorted(json.loads(result.stdout)) == [
         "last_executions",
+        "measured_against",
         "recent_quality",
         "summary",
         "windows",

@@ -36,8 +36,17 @@ class InstallOutcome:
         return self.status in (INSTALLED, REPLACED)
 
 
+#: Template keys a subagent file keeps under ``kaizen:`` for the optimizer (targets and all).
+KAIZEN_KEYS = ("category", "version", "metrics", "idempotency", "optimization")
+
+
 def subagent_text(catalog_text: str, *, source: str) -> str:
-    """Render a catalog agent as a Claude Code subagent: name, description, tools, body."""
+    """Render a catalog agent as a Claude Code subagent: name, description, tools, body.
+
+    The kaizen template keys go under one ``kaizen:`` key (a one-line JSON
+    mapping, which is valid YAML): Claude Code ignores keys it does not know,
+    and kaizen reads them back, so the primary metric's target survives.
+    """
     template = parse_agent_text(catalog_text, source=source)
     lines = ["---", f"name: {template.name}", f"description: {_yaml_scalar(template.description)}"]
     if template.tools:
@@ -45,6 +54,9 @@ def subagent_text(catalog_text: str, *, source: str) -> str:
     model = template.frontmatter.get("model")
     if isinstance(model, str) and model:
         lines.append(f"model: {model}")
+    kept = {k: template.frontmatter[k] for k in KAIZEN_KEYS if k in template.frontmatter}
+    if kept:
+        lines.append(f"kaizen: {json.dumps(kept, ensure_ascii=False, sort_keys=True)}")
     lines.append("---")
     return "\n".join(lines) + "\n" + template.body
 

@@ -4,19 +4,84 @@ Lookup order: the project's ``agents/agent-<name>.md``, then the project's
 ``.claude/agents/<name>.md``, then the packaged catalog. An agent's version is
 the first 12 hex digits of the sha256 of whichever file wins, so any edit to
 the prompt is a new version that metrics can be grouped by.
+
+Claude Code names a subagent by its frontmatter ``name``, not its file name,
+and also loads user-level (``~/.claude/agents/``) and plugin agents
+(``plugin:name``). :meth:`AgentRegistry.resolve_claude` follows Claude Code's
+own rules, so a captured run is versioned by the file Claude Code used; and
+a Claude Code name that breaks kaizen's naming rule (``Explore``,
+``dotnet-4.8-expert``, ``plugin:name``) is stored under :func:`kaizen_name`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from kaizen_agentic.agents.template import AgentTemplate, load_agent_file
 from kaizen_agentic.errors import AgentNotFoundError
 from kaizen_agentic.names import is_valid_name, validate_name
 
-SOURCES = ("project", "claude", "catalog")
+SOURCES = ("project", "claude", "catalog", "user", "plugin")
+_NOT_NAME_CHARS = re.compile(r"[^a-z0-9-]+")
+_NAME_LINE = re.compile(r"^name:[ \t]*(.*?)[ \t]*$")
+# a frontmatter is read only this far when looking for its name
+_HEAD_BYTES = 16 * 1024
+
+
+def kaizen_name(claude_name: str) -> str | None:
+    """The kaizen agent name of a Claude Code agent name; None when nothing is left.
+
+    Lower case, ``plugin:name`` as ``plugin-name``, and every run of other
+    characters as one ``-`` (``dotnet-framework-4.8-expert`` becomes
+    ``dotnet-framework-4-8-expert``), cut to the 64 characters names allow.
+    """
+    name = _NOT_NAME_CHARS.sub("-", claude_name.strip().lower()).strip("-")[:64].rstrip("-")
+    return name if name and is_valid_name(name) else None
+
+
+def claude_config_dir() -> Path:
+    """Claude Code's own folder: ``$CLAUDE_CONFIG_DIR``, else ``~/.claude``."""
+    configured = os.environ.get("CLAUDE_CONFIG_DIR")
+    return Path(configured) if configured else Path.home() / ".claude"
+
+
+def frontmatter_name(path: Path) -> str | None:
+    """The ``name:`` line of a file's frontmatter, read without YAML (fast, and never raises)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return None
+    lines = head.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return None
+    for line in lines[1:]:
+        if line.strip() == "---":
+            return None
+        match = _NAME_LINE.match(line)
+        if match:
+            return match.group(1).strip().strip("'\"").strip() or None
+    return None
+
+
+@dataclass(frozen=True)
+class ClaudeAgentFile:
+    """A subagent file Claude Code can load, with the name Claude Code knows it by."""
+
+    claude_name: str
+    path: Path
+    source: str  # claude | user | plugin
+
+    @property
+    def name(self) -> str | None:
+        return kaizen_name(self.claude_name)
+
+
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "data" / "agents"
 
 
@@ -54,19 +119,87 @@ class ResolvedAgent:
 class AgentRegistry:
     """Resolves agent names for one project root against its files and the catalog."""
 
-    def __init__(self, project_root: Path, catalog_dir: Path = CATALOG_DIR) -> None:
+    def __init__(
+        self,
+        project_root: Path,
+        catalog_dir: Path = CATALOG_DIR,
+        claude_home: Path | None = None,
+    ) -> None:
         self.project_root = project_root
         self.catalog_dir = catalog_dir
+        self._claude_home = claude_home
+
+    @property
+    def claude_home(self) -> Path:
+        return self._claude_home if self._claude_home is not None else claude_config_dir()
 
     def candidates(self, name: str) -> list[ResolvedAgent]:
-        """Every existing file for *name*, in lookup order."""
+        """Every existing file for *name*, in lookup order.
+
+        A ``.claude/agents`` file counts under its file name or its frontmatter
+        name; user-level and plugin agents come after the catalog.
+        """
         validate_name(name)
-        paths = (
+        paths = [
             ("project", project_agent_path(self.project_root, name)),
             ("claude", claude_agent_path(self.project_root, name)),
-            ("catalog", self.catalog_path(name)),
-        )
-        return [ResolvedAgent(name, path, source) for source, path in paths if path.is_file()]
+        ]
+        found = [ResolvedAgent(name, path, source) for source, path in paths if path.is_file()]
+        if not any(r.source == "claude" for r in found):
+            found += [
+                ResolvedAgent(name, f.path, f.source)
+                for f in self._project_claude_files
+                if f.name == name
+            ][:1]
+        catalog = self.catalog_path(name)
+        if catalog.is_file():
+            found.append(ResolvedAgent(name, catalog, "catalog"))
+        for source in ("user", "plugin"):
+            found += [
+                ResolvedAgent(name, f.path, f.source)
+                for f in self._home_claude_files
+                if f.source == source and f.name == name
+            ][:1]
+        return found
+
+    def resolve_claude(self, agent_type: str) -> ResolvedAgent | None:
+        """The file Claude Code runs for *agent_type*, by Claude Code's rules; None for a built-in.
+
+        Project ``.claude/agents`` first, then user-level, by frontmatter
+        name (or file name); ``plugin:name`` only among plugin agents.
+        """
+        name = kaizen_name(agent_type)
+        if name is None:
+            return None
+        wanted = agent_type.strip()
+        if ":" in wanted:
+            files = [f for f in self._home_claude_files if f.source == "plugin"]
+        else:
+            files = [*self._project_claude_files, *self._home_claude_files]
+            files = [f for f in files if f.source != "plugin"]
+        # Claude Code's own key first, then the file name, then the kaizen form
+        for rank in range(3):
+            for item in files:
+                key = (item.claude_name, item.path.stem, item.name)[rank]
+                if key == (wanted, wanted, name)[rank]:
+                    return ResolvedAgent(name, item.path, item.source)
+        return None
+
+    @cached_property
+    def _project_claude_files(self) -> list[ClaudeAgentFile]:
+        return _claude_files(self.project_root / ".claude" / "agents", "claude")
+
+    @cached_property
+    def _home_claude_files(self) -> list[ClaudeAgentFile]:
+        home = self.claude_home
+        files = _claude_files(home / "agents", "user")
+        plugins = home / "plugins"
+        if plugins.is_dir():
+            for depth in range(1, 6):
+                pattern = "/".join(["*"] * depth) + "/agents"
+                for folder in sorted(plugins.glob(pattern)):
+                    files += _claude_files(folder, "plugin", plugin=_plugin_name(folder.parent))
+        return files
 
     def resolve(self, name: str) -> ResolvedAgent | None:
         """The winning file for *name*, or None when no source has it."""
@@ -82,6 +215,26 @@ class AgentRegistry:
             )
         return resolved
 
+    def measured_against(self, name: str, run_version: str | None) -> dict[str, str] | None:
+        """Which file a run of *name* was measured against, when two of its files differ.
+
+        Only said when both ``agents/agent-<name>.md`` and the ``.claude/agents``
+        file exist and differ: kaizen resolves the first, Claude Code runs the
+        second, so a captured run carries the second's version.
+        """
+        found = {r.source: r for r in self.candidates(name)}
+        project, claude = found.get("project"), found.get("claude")
+        if project is None or claude is None or project.agent_version == claude.agent_version:
+            return None
+        for resolved in (project, claude):
+            if resolved.agent_version == run_version:
+                return {
+                    "file": str(resolved.path),
+                    "agent_version": resolved.agent_version,
+                    "other_file": str((claude if resolved is project else project).path),
+                }
+        return {"file": "", "agent_version": run_version or "", "other_file": ""}
+
     def agent_version(self, name: str) -> str | None:
         """The §2 version of *name*, or None when the agent is not found."""
         resolved = self.resolve(name)
@@ -95,11 +248,46 @@ class AgentRegistry:
         return sorted(p.stem[len("agent-") :] for p in self.catalog_dir.glob("agent-*.md"))
 
     def project_names(self) -> list[str]:
-        """Names of agents defined in the project (either form), sorted."""
+        """Names of agents defined in the project (either form), sorted.
+
+        A ``.claude/agents`` file is listed under the name Claude Code knows
+        it by (its frontmatter ``name``), in kaizen's form.
+        """
         names = {p.stem[len("agent-") :] for p in (self.project_root / "agents").glob("agent-*.md")}
-        names |= {p.stem for p in (self.project_root / ".claude" / "agents").glob("*.md")}
+        names |= {f.name for f in self._project_claude_files if f.name}
         return sorted(n for n in names if is_valid_name(n))
+
+    def user_names(self) -> list[str]:
+        """Names of user-level and plugin agents, sorted."""
+        return sorted({f.name for f in self._home_claude_files if f.name})
 
     def all_names(self) -> list[str]:
         """Every name the registry can resolve, sorted."""
         return sorted(set(self.catalog_names()) | set(self.project_names()))
+
+
+def _claude_files(folder: Path, source: str, plugin: str | None = None) -> list[ClaudeAgentFile]:
+    """The ``*.md`` files of *folder* with the names Claude Code gives them."""
+    try:
+        paths = sorted(p for p in folder.glob("*.md") if p.is_file())
+    except OSError:
+        return []
+    files = []
+    for path in paths:
+        name = frontmatter_name(path) or path.stem
+        if plugin is not None:
+            name = f"{plugin}:{name}"
+        files.append(ClaudeAgentFile(name, path, source))
+    return files
+
+
+def _plugin_name(folder: Path) -> str:
+    """A plugin's name: its ``.claude-plugin/plugin.json`` ``name``, else its folder's name."""
+    import json
+
+    try:
+        manifest = json.loads((folder / ".claude-plugin" / "plugin.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    name = manifest.get("name") if isinstance(manifest, dict) else None
+    return name if isinstance(name, str) and name.strip() else folder.name

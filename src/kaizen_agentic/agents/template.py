@@ -99,20 +99,64 @@ def split_frontmatter(text: str, *, source: str) -> tuple[str, str]:
 
 
 def parse_frontmatter(text: str, *, source: str) -> tuple[dict[str, Any], str]:
-    """Split and load the frontmatter, which must be a mapping."""
+    """Split and load the frontmatter, which must be a mapping.
+
+    As tolerant as Claude Code: a one-line value that strict YAML refuses
+    (typically an unquoted ``description`` containing ``: ``) is read as the
+    plain text it is meant to be.
+    """
     head, body = split_frontmatter(text, source=source)
     try:
         data = load_yaml(head, source=source)
     except YamlError as exc:
-        raise TemplateError(exc.message) from None
+        data = _tolerant_yaml(head, source)
+        if data is None:
+            raise TemplateError(exc.message) from None
     if not isinstance(data, dict):
         raise TemplateError(f"{source}: frontmatter must be a mapping of keys to values")
     return data, body
 
 
+_TOP_LEVEL = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*):[ \t]+(\S.*?)\s*$")
+_STRUCTURED_START = ("'", '"', "[", "{", "|", ">", "&", "*", "!", "#")
+
+
+def _tolerant_yaml(head: str, source: str) -> Any:
+    """*head* with each top-level one-line plain value quoted, loaded again; None if still bad."""
+    import json
+
+    lines = []
+    for line in head.splitlines():
+        match = _TOP_LEVEL.match(line)
+        if match and not match.group(2).startswith(_STRUCTURED_START):
+            value = match.group(2)
+            line = f"{match.group(1)}: {json.dumps(value, ensure_ascii=False)}"
+        lines.append(line)
+    try:
+        return load_yaml("\n".join(lines) + "\n", source=source)
+    except YamlError:
+        return None
+
+
+#: The frontmatter key under which a Claude Code subagent file keeps kaizen's template keys.
+KAIZEN_SECTION = "kaizen"
+
+
+def _with_kaizen_section(data: dict[str, Any]) -> dict[str, Any]:
+    """Kaizen keys kept under ``kaizen:`` (Claude Code ignores it) fill absent top-level ones."""
+    section = data.get(KAIZEN_SECTION)
+    if not isinstance(section, dict):
+        return data
+    merged = dict(data)
+    for key, value in section.items():
+        merged.setdefault(key, value)
+    return merged
+
+
 def parse_agent_text(text: str, *, source: str = "<agent>") -> AgentTemplate:
     """Parse an agent or subagent file leniently; fields of the wrong type become empty."""
-    data, body = parse_frontmatter(text, source=source)
+    raw, body = parse_frontmatter(text, source=source)
+    data = _with_kaizen_section(raw)
     metrics = data.get("metrics")
     metrics = metrics if isinstance(metrics, dict) else {}
     secondary = metrics.get("secondary")
@@ -121,7 +165,7 @@ def parse_agent_text(text: str, *, source: str = "<agent>") -> AgentTemplate:
         name=_text(data.get("name")),
         description=_text(data.get("description")),
         body=body,
-        frontmatter=data,
+        frontmatter=raw,
         category=_text(data.get("category")),
         version=_text(data.get("version")),
         tools=_tools(data.get("tools")),
@@ -169,8 +213,10 @@ def check_agent_text(
     def report(key: str, message: str) -> None:
         problems.append(Problem(source, key, message))
 
-    required = SUBAGENT_REQUIRED_KEYS if subagent else REQUIRED_KEYS
-    for key in required:
+    if subagent:
+        _claude_code_problems(data, body, report)
+        return problems
+    for key in REQUIRED_KEYS:
         if key not in data:
             report(key, "required key is missing")
     for key in (
@@ -203,6 +249,48 @@ def check_agent_text(
     if not body.strip():
         report("body", "the prompt body is empty")
     return problems
+
+
+def _claude_code_problems(data: dict[str, Any], body: str, report: Any) -> None:
+    """A subagent file judged as Claude Code judges it: a name, a description, tools' form."""
+    for key in SUBAGENT_REQUIRED_KEYS:
+        if key not in data:
+            report(key, "required key is missing")
+        elif not (isinstance(data[key], str) and data[key].strip()):
+            report(key, f"must be a non-empty string, got {_type_name(data[key])}")
+    if "model" in data and not (isinstance(data["model"], str) and data["model"].strip()):
+        report("model", f"must be a non-empty string, got {_type_name(data['model'])}")
+    if "tools" in data:
+        _check_tools(data["tools"], report)
+    if not body.strip():
+        report("body", "the prompt body is empty")
+
+
+def subagent_suggestions(path: Path) -> list[Problem]:
+    """What a Claude Code subagent file lacks for kaizen: template keys, a kaizen-form name.
+
+    Not problems (Claude Code loads the file as it is); ``validate`` lists
+    them so the optimizer can get targets. Keys may sit under ``kaizen:``.
+    """
+    source = str(path)
+    try:
+        raw, _ = parse_frontmatter(path.read_text(encoding="utf-8"), source=source)
+    except (OSError, UnicodeDecodeError, TemplateError):
+        return []
+    data = _with_kaizen_section(raw)
+    found = [
+        Problem(source, key, "kaizen template key is missing (add it, or under kaizen:)")
+        for key in REQUIRED_KEYS
+        if key not in data
+    ]
+    name = data.get("name")
+    if isinstance(name, str) and name.strip() and not is_valid_name(name.strip()):
+        found.append(
+            Problem(
+                source, "name", f"{name!r} is recorded under a kaizen name (lower case, a-z0-9-)"
+            )
+        )
+    return found
 
 
 def _check_tools(value: Any, report: Any) -> None:
@@ -292,12 +380,29 @@ def check_agent_file(path: Path) -> list[Problem]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(source, "file", f"cannot be read ({exc.__class__.__name__})")]
+    # agents/agent-<name>.md is a kaizen template by its name; other files may be subagents
+    kaizen_file = path.name.startswith("agent-") and not is_subagent_path(path)
+    subagent = is_subagent_path(path) or (not kaizen_file and _looks_like_subagent(text))
     return check_agent_text(
         text,
         source=source,
-        expected_name=agent_name_for_path(path),
-        subagent=is_subagent_path(path),
+        expected_name=None if subagent else agent_name_for_path(path),
+        subagent=subagent,
     )
+
+
+def _looks_like_subagent(text: str) -> bool:
+    """A file outside ``.claude/agents`` in Claude Code's form: no kaizen key at all.
+
+    ``validate`` on a folder of third-party subagents judges them by Claude
+    Code's rules, not the template's.
+    """
+    try:
+        data, _ = parse_frontmatter(text, source="<agent>")
+    except TemplateError:
+        return False
+    kaizen_keys = set(REQUIRED_KEYS) - set(SUBAGENT_REQUIRED_KEYS)
+    return not (set(_with_kaizen_section(data)) & kaizen_keys)
 
 
 def agent_files_in(path: Path, pattern: str = "*.md") -> list[Path]:

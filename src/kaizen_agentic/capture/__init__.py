@@ -1,6 +1,6 @@
 """Capture: execution records from Claude Code runs without anyone typing a number (SPEC §12).
 
-Click-free and light to import: the transcript parse loads only orjson, and
+Click-free and light to import: the transcript parse loads only msgspec, and
 the price table (genai-prices) loads the first time a cost is computed.
 """
 

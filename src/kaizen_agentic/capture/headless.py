@@ -78,12 +78,25 @@ def headless_record(result: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(session_id, str) or not session_id:
             raise InvalidInputError("The result's session_id must be a non-empty string.")
         record["session_id"] = session_id
-        record["idempotency_key"] = f"claude-headless:{session_id}"
+        record["idempotency_key"] = _run_key(result, session_id)
     cost, models = _cost(result)
     record["cost"] = cost
     if models:
         record["model"] = models[0] if len(models) == 1 else models
     return record
+
+
+def _run_key(result: Mapping[str, Any], session_id: str) -> str:
+    """One key per run: a resumed session (``claude -p --resume``) is a new run of the same id.
+
+    The result line's own ``uuid`` names the run; without one, the run's
+    duration and turn count tell two runs of a session apart.
+    """
+    uuid = result.get("uuid")
+    if isinstance(uuid, str) and uuid.strip():
+        return f"claude-headless:{session_id}:{uuid.strip()}"
+    duration, turns = result.get("duration_ms"), result.get("num_turns")
+    return f"claude-headless:{session_id}:{duration}:{turns}"
 
 
 def _success(result: Mapping[str, Any]) -> bool:

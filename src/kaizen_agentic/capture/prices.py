@@ -7,10 +7,13 @@ summed input crosses that threshold long before any one request does.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from kaizen_agentic.capture.transcript import RequestUsage, TokenUsage
@@ -53,9 +56,15 @@ def price_usage(
 
 
 def price_requests(
-    requests: Iterable[RequestUsage], overrides: Mapping[str, PriceOverride] | None = None
+    requests: Iterable[RequestUsage],
+    overrides: Mapping[str, PriceOverride] | None = None,
+    cache: Path | None = None,
 ) -> CostEstimate:
-    """Sum of each request's cost; None with a reason when any model cannot be priced."""
+    """Sum of each request's cost; None with a reason when any model cannot be priced.
+
+    *cache* is the rates cache file (``.kaizen/capture/prices.json``); without
+    it the table is read afresh.
+    """
     overrides = overrides or {}
     total = 0.0
     missing: list[str] = []
@@ -65,13 +74,15 @@ def price_requests(
         if override is not None:
             usd: float | None = _override_cost(request.model, override, request.usage)
         else:
-            table = table or _Table()
+            table = table or _Table(cache)
             usd = table.cost(request)
         if usd is None:
             if request.model not in missing:
                 missing.append(request.model)
         else:
             total += usd
+    if table is not None:
+        table.save()
     if missing:
         names = ", ".join(missing)
         return CostEstimate(None, f"no price for model {names} (add it under prices: in config)")
@@ -95,41 +106,150 @@ def _override_cost(model: str, override: PriceOverride, usage: TokenUsage) -> fl
     ) / 1_000_000
 
 
+Rates = dict[str, Any]  # one model's rates as the rates cache holds them
+
+
 class _Table:
-    """genai-prices, imported on first use (it brings pydantic) and looked up once per model."""
+    """The genai-prices rates of each model, from the rates cache or the package.
 
-    def __init__(self) -> None:
-        import genai_prices
+    genai-prices brings pydantic (~200 ms to import), more than the hook's
+    whole budget, so the rates the table gives a model (base and long-context
+    tiers of each token kind) are kept in a small JSON file keyed by the
+    installed genai-prices version; the package is imported only for a model
+    the cache does not know yet. Both paths price a request with the same
+    arithmetic (:func:`_rates_cost`), so a hook and an import agree.
+    The table's date-dependent prices are read as of now when first cached.
+    """
 
-        self._prices = genai_prices
-        self._found: dict[str, Any] = {}
+    def __init__(self, cache: Path | None = None) -> None:
+        self.cache = cache
+        self.version = _table_version()
+        self.rates: dict[str, Rates | None] = _read_rates(cache, self.version)
+        self.changed = False
 
     def cost(self, request: RequestUsage) -> float | None:
-        usage = self._usage(request.usage)
-        price = self._found.get(request.model)
-        if price is None and request.model not in self._found:
-            try:
-                calc = self._prices.calc_price(
-                    usage,
-                    request.model,
-                    provider_id="anthropic",
-                    genai_request_timestamp=request.timestamp,
-                )
-            except (LookupError, ValueError):
-                self._found[request.model] = None
-                return None
-            self._found[request.model] = calc.model_price
-            return float(calc.total_price)
-        if price is None:
-            return None
-        return float(price.calc_price(usage)["total_price"])
+        if request.model not in self.rates:
+            self.rates[request.model] = _table_rates(request.model)
+            self.changed = True
+        rates = self.rates[request.model]
+        return None if rates is None else _rates_cost(rates, request.usage)
 
-    def _usage(self, usage: TokenUsage) -> Any:
-        # genai-prices counts input_tokens as all input, cached parts included.
-        return self._prices.Usage(
-            input_tokens=usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens,
-            output_tokens=usage.output_tokens,
-            cache_read_tokens=usage.cache_read_tokens,
-            cache_write_tokens=usage.cache_write_tokens,
-            cache_write_1h_tokens=usage.cache_write_1h_tokens,
+    def save(self) -> None:
+        if self.cache is None or not self.changed or self.version is None:
+            return
+        from kaizen_agentic._fs import atomic_write_text
+
+        document = {"genai_prices": self.version, "models": self.rates}
+        with contextlib.suppress(OSError):  # a cache that cannot be written costs time only
+            atomic_write_text(self.cache, json.dumps(document, sort_keys=True) + "\n")
+
+
+_RATE_KINDS = {
+    "input_mtok": "input_tokens",
+    "output_mtok": "output_tokens",
+    "cache_read_mtok": "cache_read_tokens",
+    "cache_write_mtok": "cache_write_5m_tokens",
+    "cache_write_1h_mtok": "cache_write_1h_tokens",
+}
+
+
+def _rates_cost(rates: Rates, usage: TokenUsage) -> float:
+    """USD of one request: each kind at the rate of the highest tier its total input passes.
+
+    Long-context tiers are chosen by the request's whole input, cached parts
+    included, as the table defines them. A model without a 1-hour write rate
+    is charged its 5-minute rate for those tokens.
+    """
+    prompt = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
+    total = 0.0
+    for kind, attribute in _RATE_KINDS.items():
+        rate = rates.get(kind)
+        if rate is None and kind == "cache_write_1h_mtok":
+            rate = rates.get("cache_write_mtok")
+        if rate is None:
+            continue
+        base, tiers = rate
+        applicable = base
+        for start, price in reversed(tiers):
+            if prompt > start:
+                applicable = price
+                break
+        total += getattr(usage, attribute) * applicable
+    return total / 1_000_000
+
+
+def _table_rates(model: str) -> Rates | None:
+    """The rates genai-prices gives *model* (Anthropic), or None when it has no price."""
+    import genai_prices
+
+    try:
+        found = genai_prices.calc_price(
+            genai_prices.Usage(input_tokens=0, output_tokens=0), model, provider_id="anthropic"
         )
+    except (LookupError, ValueError):
+        return None
+    price = found.model_price
+    rates: Rates = {}
+    for kind in _RATE_KINDS:
+        value = getattr(price, kind, None)
+        if value is None:
+            continue
+        tiers = getattr(value, "tiers", None)
+        if tiers is None:
+            rates[kind] = [float(value), []]
+        else:
+            rates[kind] = [float(value.base), [[int(t.start), float(t.price)] for t in tiers]]
+    return rates
+
+
+def _table_version() -> str | None:
+    """The installed genai-prices version, read from its dist-info folder without importing it.
+
+    ``importlib.metadata`` would cost ~50 ms; one folder listing costs microseconds.
+    """
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("genai_prices")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    site = Path(spec.origin).parent.parent
+    for info in site.glob("genai_prices-*.dist-info"):
+        return info.name[len("genai_prices-") : -len(".dist-info")]
+    return None
+
+
+def _read_rates(cache: Path | None, version: str | None) -> dict[str, Rates | None]:
+    if cache is None or version is None:
+        return {}
+    try:
+        document = json.loads(cache.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    if not isinstance(document, dict) or document.get("genai_prices") != version:
+        return {}
+    models = document.get("models")
+    if not isinstance(models, dict):
+        return {}
+    return {m: r for m, r in models.items() if r is None or _valid_rates(r)}
+
+
+def _valid_rates(rates: object) -> bool:
+    """A damaged entry is priced again from the table rather than trusted."""
+    if not isinstance(rates, dict):
+        return False
+    for kind, rate in rates.items():
+        if kind not in _RATE_KINDS or not isinstance(rate, list) or len(rate) != 2:
+            return False
+        base, tiers = rate
+        if not _finite(base) or not isinstance(tiers, list):
+            return False
+        if not all(isinstance(t, list) and len(t) == 2 and all(map(_finite, t)) for t in tiers):
+            return False
+    return True
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -7,6 +7,7 @@ from the transcript ever reaches it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from kaizen_agentic._time import format_timestamp
@@ -21,9 +22,13 @@ CaptureSource = Literal["claude-hook", "claude-transcript"]
 UNNAMED_AGENT = "general-purpose"
 
 
+#: What every captured Claude Code run's idempotency key starts with.
+KEY_PREFIX = "claude:"
+
+
 def idempotency_key(session_id: str, agent_id: str | None) -> str:
     """The same run gives the same key whether a hook or an import records it."""
-    return f"claude:{session_id}:{agent_id or 'session'}"
+    return f"{KEY_PREFIX}{session_id}:{agent_id or 'session'}"
 
 
 def agent_name(agent_type: str | None) -> str:
@@ -41,16 +46,18 @@ def run_record(
     source: CaptureSource = "claude-hook",
     cost: CostEstimate | None = None,
     prices: Mapping[str, PriceOverride] | None = None,
+    price_cache: Path | None = None,
 ) -> dict[str, Any]:
     """The record of one captured run (a subagent, or a main session when *agent_id* is None).
 
     *cost* is used when given (e.g. a runner-reported figure); otherwise it is
-    computed from the price table and *prices* overrides. When no price is
-    known, ``cost.usd`` is left out and ``metadata.cost_note`` says why.
+    computed from the price table (through the rates cache *price_cache*)
+    and *prices* overrides. When no price is known, ``cost.usd`` is left out
+    and ``metadata.cost_note`` says why.
     """
     session = session_id or run.session_id or "unknown"
     agent_id = agent_id or run.agent_id
-    estimate = cost if cost is not None else price_requests(run.requests, prices)
+    estimate = cost if cost is not None else price_requests(run.requests, prices, price_cache)
     record: dict[str, Any] = {
         "agent": agent,
         "success": run.ended_normally,

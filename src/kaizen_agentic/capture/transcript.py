@@ -31,18 +31,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-try:  # orjson is a dependency; the standard library keeps a broken install working
-    import orjson
+import msgspec
 
-    _loads: Callable[[bytes], Any] = orjson.loads
-    _DECODE_ERRORS: tuple[type[BaseException], ...] = (
-        orjson.JSONDecodeError,
-        ValueError,
-        RecursionError,
-    )
-except ImportError:  # pragma: no cover - exercised only without orjson
-    _loads = json.loads
-    _DECODE_ERRORS = (ValueError, RecursionError)
+# msgspec is the project's one fast JSON library (the column parser uses it
+# too); a line it refuses (NaN literals, lone surrogate escapes) is tried again
+# with the standard library, so what counts is exactly what json.loads accepts.
+_loads: Callable[[bytes], Any] = msgspec.json.Decoder().decode
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (ValueError, RecursionError)
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return _loads(raw)
+    except (msgspec.MsgspecError, RecursionError):
+        return json.loads(raw)
+
 
 __all__ = [
     "INTERNAL_AGENT_PREFIXES",
@@ -281,7 +284,7 @@ class _Accumulator:
                 continue
             self.lines += 1
             try:
-                entry = _loads(raw)
+                entry = _decode(raw)
             except _DECODE_ERRORS:
                 self._skip(number, "not valid JSON")
                 continue

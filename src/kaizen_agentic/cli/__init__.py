@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "uninstall": "kaizen_agentic.cli.agents:uninstall_command",
     "validate": "kaizen_agentic.cli.agents:validate_command",
     "metrics": "kaizen_agentic.cli.metrics:metrics_group",
+    "capture": "kaizen_agentic.cli.capture:capture_group",
     "config": "kaizen_agentic.cli.config:config_group",
     "memory": "kaizen_agentic.cli.memory:memory_group",
     "feedback": "kaizen_agentic.cli.feedback:feedback_group",
@@ -94,8 +95,9 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 def cli() -> None:
     """Measure, analyse, orient and schedule coding agents defined in markdown.
 
-    Every per-repo command takes --target/-t PATH (default: the current
-    directory). Read commands take --json and then print one JSON document.
+    Every per-repo command takes --target/-t PATH (default: the nearest folder
+    at or above the current one holding .kaizen/ or .git). Read commands take
+    --json and then print one JSON document.
 
     Example:
 

@@ -30,16 +30,32 @@ def json_option(func: F) -> F:
 
 
 def target_option(func: F) -> F:
-    """The shared ``--target/-t`` project-root option (parameter name ``target``)."""
+    """The shared ``--target/-t`` project-root option (parameter name ``target``).
+
+    Without it, the project root is found by walking up from the current
+    directory to ``.kaizen/`` or ``.git`` (SPEC §1), so a command run from a
+    subfolder never starts a second ``.kaizen/`` there.
+    """
     return click.option(
         "--target",
         "-t",
         "target",
         type=click.Path(exists=True, file_okay=False, path_type=Path),
-        default=".",
-        show_default=True,
-        help="Project root to work on.",
+        default=None,
+        callback=_project_root,
+        help="Project root to work on. [default: the nearest folder at or above the "
+        "current one holding .kaizen/ or .git, else the current folder]",
     )(func)
+
+
+def _project_root(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    if value is not None:
+        return value
+    from kaizen_agentic.paths import find_project_root
+
+    here = Path.cwd()
+    root = find_project_root(here)
+    return Path() if root == here else root  # paths printed stay relative, as with -t .
 
 
 def colour_enabled() -> bool:

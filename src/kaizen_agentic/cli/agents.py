@@ -17,6 +17,7 @@ from kaizen_agentic.agents import (
     project_agent_path,
     uninstall_agent,
     validate_agents,
+    validate_suggestions,
 )
 from kaizen_agentic.cli._output import (
     emit,
@@ -27,7 +28,7 @@ from kaizen_agentic.cli._output import (
     terminal_width,
 )
 from kaizen_agentic.cli._params import check_agent_name
-from kaizen_agentic.errors import InvalidInputError
+from kaizen_agentic.errors import InvalidInputError, KaizenError
 
 
 def _entry(registry: AgentRegistry, name: str) -> dict[str, Any]:
@@ -58,7 +59,12 @@ def list_command(category: str | None, target: Path, as_json: bool) -> None:
         kaizen-agentic list --category quality --json
     """
     registry = AgentRegistry(target)
-    entries = [_entry(registry, n) for n in registry.all_names()]
+    entries = []
+    for name in registry.all_names():
+        try:
+            entries.append(_entry(registry, name))
+        except KaizenError as error:  # one bad file never hides the others
+            click.echo(f"warning: {error.message}; skipped", err=True)
     if category:
         entries = [e for e in entries if e["category"] == category]
 
@@ -96,6 +102,7 @@ def info_command(name: str, target: Path, as_json: bool) -> None:
             "claude": claude_agent_path(target, name).is_file(),
         },
         "shadowed": [str(c.path) for c in registry.candidates(name)[1:]],
+        "measured_against": _measured_against(registry, target, name),
     }
 
     def human() -> None:
@@ -119,6 +126,9 @@ def info_command(name: str, target: Path, as_json: bool) -> None:
             rows.append(("tools", ", ".join(template.tools)))
         for key, value in rows:
             click.echo(f"{key + ':':<30}{'-' if value is None else value}")
+        measured = document["measured_against"]
+        if measured:
+            click.echo(measured_text(measured))
 
     emit(document, as_json=as_json, human=human)
 
@@ -200,27 +210,55 @@ def validate_command(paths: tuple[Path, ...], target: Path, as_json: bool) -> No
     """Check agent files against the template; one line per problem, exit 1 on any.
 
     Without PATHs, checks the packaged catalog and the project's installed
-    agents. A PATH may be a file or a folder of .md files.
+    agents. A PATH may be a file or a folder of .md files. A Claude Code
+    subagent file is judged by Claude Code's rules (name, description, tools
+    as a string or list); the kaizen template keys it lacks are listed as
+    suggestions, which do not fail the check.
 
     Example:
 
     \b
         kaizen-agentic validate agents/
     """
-    problems = validate_agents(AgentRegistry(target), list(paths))
+    registry = AgentRegistry(target)
+    problems = validate_agents(registry, list(paths))
+    suggestions = validate_suggestions(registry, list(paths))
     document = {
         "valid": not problems,
         "problems": [{"file": p.file, "key": p.key, "message": p.message} for p in problems],
+        "suggestions": [{"file": p.file, "key": p.key, "message": p.message} for p in suggestions],
     }
 
     def human() -> None:
         for problem in problems:
             click.echo(str(problem))
+        for suggestion in suggestions:
+            click.echo(f"suggestion: {suggestion}")
         click.echo(f"{len(problems)} problems" if problems else "All agent files are valid.")
 
     emit(document, as_json=as_json, human=human)
     if problems:
         raise click.exceptions.Exit(1)
+
+
+def _measured_against(registry: AgentRegistry, root: Path, name: str) -> dict[str, str] | None:
+    from kaizen_agentic.metrics.store import MetricsStore
+
+    last = MetricsStore(root, name).tail(1)
+    return registry.measured_against(name, last[0].get("agent_version") if last else None)
+
+
+def measured_text(measured: dict[str, str]) -> str:
+    """One line saying which of two differing files the latest run was measured against."""
+    if not measured["file"]:
+        return (
+            "note: agents/ and .claude/agents/ hold different files, and the latest run "
+            f"({measured['agent_version'] or 'no version'}) matches neither"
+        )
+    return (
+        f"note: the latest run was measured against {measured['file']} "
+        f"({measured['agent_version']}); {measured['other_file']} differs"
+    )
 
 
 def _shown(path: Path, root: Path) -> str:

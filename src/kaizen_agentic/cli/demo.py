@@ -33,7 +33,10 @@ def demo_command(directory: Path) -> None:
     from kaizen_agentic.demo import run_demo
 
     started = time.perf_counter()
-    click.echo("Building a demo fleet: 3 repos, 60 days of agent runs ...")
+    click.echo(
+        "Building a demo fleet: 3 repos, 60 days of agent runs, captured from generated "
+        "Claude Code transcripts (capture import) ..."
+    )
     report = run_demo(directory)
     _heading(
         f"1. Discover: {report.scheduled_runs} scheduled runs in 3 repos (roster {report.roster})"

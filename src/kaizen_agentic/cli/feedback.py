@@ -33,21 +33,41 @@ def feedback_group() -> None:
     "--rating", type=click.IntRange(1, 5), required=True, help="How well it went, 1 (poor) to 5."
 )
 @click.option("--from", "author", metavar="WHO", help="Who gives the feedback.")
+@click.option(
+    "--run",
+    "record_id",
+    metavar="RECORD_ID",
+    help="The run rated: the rating attaches to that execution record.",
+)
 @target_option
-def add_command(agent: str, comment: str, rating: int, author: str | None, target: Path) -> None:
+def add_command(
+    agent: str,
+    comment: str,
+    rating: int,
+    author: str | None,
+    record_id: str | None,
+    target: Path,
+) -> None:
     """Record a 1-5 rating of AGENT with a COMMENT.
 
-    AGENT must be known to the registry; a rating outside 1-5 is refused
-    (exit 2) and nothing is written.
+    AGENT must be known to the registry (or have metrics); a rating outside
+    1-5 is refused (exit 2) and nothing is written. With --run, the rating
+    is about one run: it attaches to that record (one run, one record) and
+    counts in the window of the run.
 
     Example:
 
     \b
         kaizen-agentic feedback add tdd-workflow --rating 5 "Caught the regression first"
         kaizen-agentic feedback add coach --rating 2 --from bob "Brief missed the open PRs"
+        kaizen-agentic feedback add code-reviewer --run 3f2a9c1b... --rating 4 "Found the race"
     """
-    AgentRegistry(target).require(agent)
-    add_feedback(target, agent, rating, comment, author=author)
+    from kaizen_agentic.orient.feedback import find_rated_run
+
+    run = find_rated_run(target, agent, record_id) if record_id is not None else None
+    if run is None:
+        AgentRegistry(target).require(agent)
+    add_feedback(target, agent, rating, comment, author=author, run=run)
     click.echo(f"Added feedback for {agent} (rating {rating}/5) to {feedback_path(target, agent)}")
 
 

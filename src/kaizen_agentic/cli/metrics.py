@@ -72,6 +72,14 @@ def metrics_group() -> None:
 @click.option(
     "--json", "from_stdin", is_flag=True, help="Read the record as a JSON object on stdin."
 )
+@click.option(
+    "--attach",
+    is_flag=True,
+    help="Attach the values to the run recorded with --key instead of writing a new record.",
+)
+@click.option(
+    "--new", "new_agent", is_flag=True, help="Record an agent the registry does not know."
+)
 @target_option
 def record_command(
     agent: str,
@@ -81,20 +89,28 @@ def record_command(
     session_id: str | None,
     idempotency_key: str | None,
     from_stdin: bool,
+    attach: bool,
+    new_agent: bool,
     target: Path,
 ) -> None:
     """Append one execution record for AGENT to .kaizen/metrics/AGENT/executions.jsonl.
 
     Flags override fields of a --json record. An invalid record is refused
-    (exit 2) and nothing is written.
+    (exit 2) and nothing is written. One run, one record: when --session
+    names a session whose run of AGENT was captured (capture hook, import or
+    result), the values attach to that run instead; --attach --key KEY does
+    the same for the run recorded with KEY. An agent the registry does not
+    know and that has no metrics yet is refused with the closest names
+    (--new records it anyway).
 
     Example:
 
     \b
         kaizen-agentic metrics record tdd-workflow --success --time 310 --quality 0.85
+        kaizen-agentic metrics record code-reviewer --session "$SESSION_ID" --quality 0.9
         echo '{"success": false, "cost": {"usd": 0.1}}' | kaizen-agentic metrics record coach --json
     """
-    from kaizen_agentic.metrics.service import record_execution
+    from kaizen_agentic.metrics.service import record_or_attach
 
     record = _stdin_record() if from_stdin else {}
     flags = {
@@ -104,10 +120,15 @@ def record_command(
         "session_id": session_id,
     }
     record.update({k: v for k, v in flags.items() if v is not None})
-    written, full = record_execution(target, agent, record, idempotency_key=idempotency_key)
-    if written:
-        outcome = "success" if full["success"] else "failure"
-        click.echo(f"Recorded {agent} execution {full['record_id']} ({outcome})")
+    outcome = record_or_attach(
+        target, agent, record, idempotency_key=idempotency_key, attach=attach, new=new_agent
+    )
+    full = outcome.record
+    if outcome.status == "attached":
+        click.echo(f"Attached to {agent} run {full['record_id']} ({full.get('source')})")
+    elif outcome.status == "recorded":
+        result = "success" if full["success"] else "failure"
+        click.echo(f"Recorded {agent} execution {full['record_id']} ({result})")
     else:
         click.echo(
             f"Skipped: idempotency key {full['idempotency_key']!r} is already recorded for {agent}"
@@ -169,6 +190,10 @@ def _print_show(view: MetricsView) -> None:
     summary = view.summary
     totals = summary.totals
     click.echo(style(f"Agent: {summary.agent}", bold=True))
+    if view.measured_against:
+        from kaizen_agentic.cli.agents import measured_text
+
+        click.echo(measured_text(view.measured_against))
     if not totals.count:
         click.echo(
             "No executions recorded yet. Record one with: kaizen-agentic metrics record "

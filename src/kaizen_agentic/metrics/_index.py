@@ -48,6 +48,13 @@ class KeyIndex:
         self._catch_up()
         return self._db.execute("SELECT 1 FROM keys WHERE key = ?", (key,)).fetchone() is not None
 
+    def keys(self, prefix: str = "") -> set[str]:
+        """Every key seen that starts with *prefix*."""
+        self._catch_up()
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._db.execute("SELECT key FROM keys WHERE key LIKE ? ESCAPE '\\'", (pattern,))
+        return {row[0] for row in rows}
+
     def add(self, key: str) -> None:
         """Record *key*, written by the caller as the file's last line."""
         stat = self.executions_path.stat()

@@ -58,6 +58,7 @@ LABELS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 MAX_LABEL = 120
 IntArray = npt.NDArray[np.int32]
+IdArray = npt.NDArray[np.int64]
 
 
 @dataclass
@@ -71,10 +72,18 @@ class Columns:
     values: dict[str, FloatArray]
     labels: dict[str, IntArray] = field(default_factory=dict)
     vocab: dict[str, list[str]] = field(default_factory=dict)
+    # 64-bit hash of each record's record_id (0: none): where a later attachment lands
+    ids: IdArray | None = field(default=None, repr=False)
     _sorted: bool | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])
+
+    @property
+    def id_hashes(self) -> IdArray:
+        if self.ids is None:
+            return np.zeros(len(self), dtype=np.int64)
+        return self.ids
 
     def select(self, mask: npt.NDArray[np.bool_]) -> Columns:
         return Columns(
@@ -83,6 +92,7 @@ class Columns:
             {k: v[mask] for k, v in self.values.items()},
             {k: v[mask] for k, v in self.labels.items()},
             self.vocab,
+            self.id_hashes[mask],
         )
 
     def label(self, name: str) -> list[str | None]:
@@ -108,6 +118,7 @@ class Columns:
                 {k: v[low:high] for k, v in self.values.items()},
                 {k: v[low:high] for k, v in self.labels.items()},
                 self.vocab,
+                self.id_hashes[low:high],
             )
         mask = np.ones(len(self), dtype=bool)
         if start is not None:
@@ -148,6 +159,7 @@ class Columns:
             {k: np.concatenate([v, other.values[k]]) for k, v in self.values.items()},
             labels,
             vocab,
+            np.concatenate([self.id_hashes, other.id_hashes]),
         )
 
 
@@ -160,13 +172,22 @@ class ColumnBuilder:
         self.values = {name: array("f") for name in FIELDS}
         self.labels = {name: array("i") for name in LABELS}
         self.vocab: dict[str, dict[str, int]] = {name: {} for name in LABELS}
+        self.ids = array("q")
+        # (hash of the record id it names, the values it sets), in file order
+        self.attachments: list[tuple[int, Mapping[str, Any]]] = []
         self._days: dict[str, float] = {}
 
     def add(self, record: Mapping[str, Any]) -> None:
+        from kaizen_agentic.metrics.attachments import ATTACH_KEY, SET_KEY, is_attachment
+
+        if is_attachment(record):
+            self.attachments.append((id_hash(record[ATTACH_KEY]), record[SET_KEY]))
+            return
         moment = self._epoch(record.get("timestamp"))
         if moment is None or not isinstance(record.get("success"), bool):
             return
         self.ts.append(moment)
+        self.ids.append(id_hash(record.get("record_id")))
         self.success.append(1.0 if record["success"] else 0.0)
         for name, path in FIELDS.items():
             self.values[name].append(_number(record, path))
@@ -183,6 +204,7 @@ class ColumnBuilder:
             {k: np.frombuffer(v, dtype=np.float32) for k, v in self.values.items()},
             {k: np.frombuffer(v, dtype=np.int32) for k, v in self.labels.items()},
             {k: sorted(v, key=v.__getitem__) for k, v in self.vocab.items()},
+            np.frombuffer(self.ids, dtype=np.int64),
         )
 
     def _epoch(self, value: Any) -> float | None:
@@ -216,8 +238,12 @@ def load_columns(executions: Path, cache_dir: Path) -> Columns:
         cached, offset, lines = Columns.from_records([]), 0, 0
     if offset == stat.st_size:
         return cached
-    tail, consumed, tail_lines = _parse_tail(executions, offset, stat.st_size, lines)
+    tail, consumed, tail_lines, attachments = _parse_tail_attached(
+        executions, offset, stat.st_size, lines
+    )
     columns = cached.concat(tail) if len(cached) else tail
+    if attachments:
+        columns = apply_attachments(columns, attachments)
     _write_cache(cache_file, columns, (stat.st_ino, offset + consumed, lines + tail_lines))
     return columns
 
@@ -228,7 +254,17 @@ def _parse_tail(path: Path, start: int, end: int, lines_before: int) -> tuple[Co
     Malformed lines are reported with their line number, once: the cache
     moves past them.
     """
+    columns, consumed, lines, _ = _parse_tail_attached(path, start, end, lines_before)
+    return columns, consumed, lines
+
+
+def _parse_tail_attached(
+    path: Path, start: int, end: int, lines_before: int
+) -> tuple[Columns, int, int, list[tuple[int, Mapping[str, Any]]]]:
+    """:func:`_parse_tail` plus the attachment lines met, for the caller to apply."""
     import msgspec
+
+    from kaizen_agentic.metrics.attachments import ATTACH_MARK
 
     decoder = _decoder()
     builder = ColumnBuilder()
@@ -247,6 +283,10 @@ def _parse_tail(path: Path, start: int, end: int, lines_before: int) -> tuple[Co
             cut = data.rfind(b"\n") + 1
             pending = data[cut:]
             body = data[:cut]
+            if ATTACH_MARK in body:
+                # attachments lack `success`, which the typed decoder requires:
+                # they are set aside and read one by one, the rest stays fast
+                body = _set_aside_attachments(builder, body)
             try:
                 rows = decoder.decode_lines(body)
             except (msgspec.MsgspecError, RecursionError):
@@ -258,7 +298,81 @@ def _parse_tail(path: Path, start: int, end: int, lines_before: int) -> tuple[Co
                 _add_rows(builder, rows)
                 number += body.count(b"\n")
             consumed += cut
-    return builder.build(), consumed, number - lines_before
+    return builder.build(), consumed, number - lines_before, builder.attachments
+
+
+def _set_aside_attachments(builder: ColumnBuilder, body: bytes) -> bytes:
+    """*body* without its attachment lines, which go to ``builder.attachments``.
+
+    The line count of the chunk is unchanged (each is replaced by a blank
+    line), so warnings still name the right line.
+    """
+    from kaizen_agentic._jsonl import parse_line
+    from kaizen_agentic.metrics.attachments import ATTACH_MARK, is_attachment
+
+    lines = body.split(b"\n")
+    for index, raw in enumerate(lines):
+        if ATTACH_MARK in raw:
+            record = parse_line(raw)
+            if record is not None and is_attachment(record):
+                builder.add(record)
+                lines[index] = b""
+    return b"\n".join(lines)
+
+
+def apply_attachments(
+    columns: Columns, attachments: Iterable[tuple[int, Mapping[str, Any]]]
+) -> Columns:
+    """*columns* with each attachment's values written over the row of the run it names.
+
+    The latest attachment wins; one whose run is not among the rows is
+    ignored, as the record readers ignore it.
+    """
+    ids = columns.id_hashes
+    values = {k: np.array(v) for k, v in columns.values.items()}
+    labels = {k: np.array(v) for k, v in columns.labels.items()}
+    success = np.array(columns.success)
+    vocab = {k: list(v) for k, v in columns.vocab.items()}
+    for target, fields in attachments:
+        rows = np.flatnonzero(ids == target)
+        if not target or not rows.size:
+            continue
+        row = int(rows[-1])
+        for name, path in FIELDS.items():
+            number = _number(fields, path)
+            if not np.isnan(number):
+                values[name][row] = number
+        if isinstance(fields.get("success"), bool):
+            success[row] = 1.0 if fields["success"] else 0.0
+        for name, paths in LABELS.items():
+            word = _label(fields, paths)
+            if word is not None:
+                words = vocab.setdefault(name, [])
+                if word not in words:
+                    words.append(word)
+                labels[name][row] = words.index(word)
+    return Columns(columns.ts, success, values, labels, vocab, ids)
+
+
+def id_hash(record_id: Any) -> int:
+    """A record id as a signed 64-bit number; 0 when there is none.
+
+    A uuid4 hex id (what the store writes) is its first 16 hex digits, so the
+    vectorised path and this one agree; any other string is hashed.
+    """
+    if not isinstance(record_id, str) or not record_id:
+        return 0
+    if len(record_id) == 32:
+        try:
+            value = int(record_id[:16], 16)
+        except ValueError:
+            value = -1
+        if value >= 0 and record_id.isascii():
+            return value - (1 << 64) if value >= 1 << 63 else value
+    import hashlib
+
+    digest = hashlib.blake2b(record_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True) or 1
 
 
 def _add_rows(builder: ColumnBuilder, rows: list[Any]) -> None:
@@ -275,6 +389,7 @@ def _add_rows(builder: ColumnBuilder, rows: list[Any]) -> None:
     count = len(rows)
     put(builder.ts, ts)
     put(builder.success, np.fromiter(map(_SUCCESS, rows), dtype=np.float32, count=count))
+    put(builder.ids, _id_hashes(list(map(_RECORD_ID, rows))))
     for outer, names, getter in _numeric_layout():
         parts = rows if outer is None else list(map(attrgetter(outer), rows))
         # None (JSON null) becomes NaN; beyond float32 becomes inf, as array("f") does
@@ -287,6 +402,7 @@ def _add_rows(builder: ColumnBuilder, rows: list[Any]) -> None:
 
 
 _SUCCESS = attrgetter("success")
+_RECORD_ID = attrgetter("record_id")
 
 
 @lru_cache(maxsize=1)
@@ -373,12 +489,39 @@ def _decoder() -> Any:
             top.append((outer, kind, empty))
     fields: list[tuple[str, Any, Any]] = [("timestamp", str, msgspec.NODEFAULT)]
     fields.append(("success", bool, msgspec.NODEFAULT))
+    fields.append(("record_id", Any, None))
     fields += top
     for outer, names in sections.items():
         section = msgspec.defstruct(f"_{outer}", names, frozen=True)
         fields.append((outer, section, section()))
     row = msgspec.defstruct("_Row", fields)
     return msgspec.json.Decoder(row)
+
+
+_HEX = np.full(256, -1, dtype=np.int64)
+for _index, _char in enumerate(b"0123456789abcdef"):
+    _HEX[_char] = _index
+for _index, _char in enumerate(b"ABCDEF", start=10):
+    _HEX[_char] = _index
+
+
+def _id_hashes(ids: list[Any]) -> IdArray:
+    """:func:`id_hash` of each id, vectorised for the usual 32-hex-digit ids."""
+    count = len(ids)
+    try:  # map/join run in C; a None or a number among the ids raises TypeError
+        uniform = set(map(len, ids)) == {32}
+        joined = "".join(ids) if uniform else ""
+    except TypeError:
+        uniform, joined = False, ""
+    if uniform and joined.isascii():
+        chars = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(count, 32)
+        digits = _HEX[chars[:, :16]]
+        if bool(np.all(digits >= 0)):
+            value = np.zeros(count, dtype=np.uint64)
+            for column in range(16):
+                value = (value << np.uint64(4)) | digits[:, column].astype(np.uint64)
+            return value.view(np.int64)
+    return np.fromiter((id_hash(i) for i in ids), dtype=np.int64, count=count)
 
 
 _DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
@@ -450,6 +593,7 @@ def _read_cache(cache_file: Path) -> tuple[Columns | None, Position]:
                 {k: data[k] for k in FIELDS},
                 {k: data[f"label_{k}"] for k in LABELS},
                 {k: [str(w) for w in data[f"vocab_{k}"].tolist()] for k in LABELS},
+                data["ids"],
             )
             return columns, (int(meta[1]), int(meta[2]), int(meta[3]))
     except (OSError, KeyError, ValueError, EOFError, IndexError, zipfile.BadZipFile):
@@ -465,6 +609,7 @@ def _write_cache(cache_file: Path, columns: Columns, position: Position) -> None
             "meta": meta,
             "ts": columns.ts,
             "success": columns.success,
+            "ids": columns.id_hashes,
             **columns.values,
             **{f"label_{k}": v for k, v in columns.labels.items()},
             # fixed-width unicode arrays load without pickle

@@ -24,6 +24,7 @@ COST_KEYS = (
     "usd",
 )
 COLLABORATION_KEYS = ("handoffs", "messages", "helpfulness")
+COST_SOURCES = ("reported", "computed")
 HELIX_ENV = "HELIX_SESSION_UID"
 
 
@@ -57,6 +58,7 @@ def validate_record(record: Mapping[str, Any]) -> None:
     if record.get("timestamp") is not None:
         _check_timestamp(record["timestamp"])
     _check_primary_metric(record.get("primary_metric"))
+    _check_cost(record.get("cost"))
     _check_numbers_mapping(record, "cost", COST_KEYS)
     _check_numbers_mapping(record, "collaboration", COLLABORATION_KEYS)
     metadata = record.get("metadata")
@@ -134,8 +136,17 @@ def _check_primary_metric(value: Any) -> None:
         raise RecordError("primary_metric.value: required")
 
 
+def _check_cost(value: Any) -> None:
+    """``cost.source`` says where ``usd`` came from (SPEC §3); the other keys are numbers."""
+    source = value.get("source", COST_SOURCES[0]) if isinstance(value, Mapping) else None
+    if isinstance(value, Mapping) and source not in COST_SOURCES:
+        raise RecordError(f"cost.source: must be one of {', '.join(COST_SOURCES)}, got {source!r}")
+
+
 def _check_numbers_mapping(record: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> None:
     value = record.get(key)
+    if key == "cost" and isinstance(value, Mapping) and "source" in value:
+        value = {k: v for k, v in value.items() if k != "source"}
     if value is None:
         return
     if not isinstance(value, Mapping):

@@ -96,6 +96,19 @@ class MetricsStore:
                 index.close()
         return True
 
+    def idempotency_keys(self, prefix: str = "") -> set[str]:
+        """The idempotency keys written so far that start with *prefix*."""
+        if not self.executions_path.exists():
+            return set()
+        from kaizen_agentic.metrics._index import KeyIndex
+
+        with exclusive_lock(self.lock_path):
+            index = KeyIndex(self.index_path, self.executions_path)
+            try:
+                return index.keys(prefix)
+            finally:
+                index.close()
+
     def _completed(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Validate *record*; fill the automatic fields a library caller may have left out."""
         from kaizen_agentic._time import normalise_timestamp
@@ -119,38 +132,139 @@ class MetricsStore:
         return full
 
     def tail(self, count: int) -> list[dict[str, Any]]:
-        """The last *count* valid records, newest last, reading only the file's end."""
+        """The last *count* valid records, newest last, reading only the file's end.
+
+        Attachments always follow their record, so those in the part read are
+        all the ones that apply to the records returned.
+        """
+        from kaizen_agentic._jsonl import parse_line
+        from kaizen_agentic.metrics.attachments import fold, is_attachment
+
         try:
             handle = self.executions_path.open("rb")
         except FileNotFoundError:
             return []
         with handle:
             end = handle.seek(0, os.SEEK_END)
-            block, data = 64 * 1024, b""
-            position = end
-            while position > 0 and data.count(b"\n") <= count:
+            block, position = 64 * 1024, end
+            while True:
                 position = max(0, position - block)
                 handle.seek(position)
-                data = handle.read(end - position)
-        from kaizen_agentic._jsonl import parse_line
+                raw_lines = handle.read(end - position).split(b"\n")
+                if position > 0:
+                    raw_lines = raw_lines[1:]  # the first may start mid-line
+                parsed = [
+                    (number, record)
+                    for number, raw in enumerate(raw_lines)
+                    if raw.strip() and (record := parse_line(raw)) is not None
+                ]
+                runs = sum(1 for _, record in parsed if not is_attachment(record))
+                if runs > count or position == 0:
+                    break
+                block *= 2
+        return list(fold(parsed))[-count:] if count else []
 
-        records = [
-            record
-            for raw in data.split(b"\n")[-(count + 1) :]
-            if raw.strip() and (record := parse_line(raw)) is not None
-        ]
-        return records[-count:]
-
-    def iter_executions(self) -> Iterator[dict[str, Any]]:
-        """Yield each valid record in file order; warn once per malformed line."""
+    def iter_raw(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(line number, object) of every valid line as written, attachments included."""
         from kaizen_agentic._jsonl import iter_jsonl
 
-        for _, record in iter_jsonl(self.executions_path):
-            yield record
+        yield from iter_jsonl(self.executions_path)
+
+    def iter_executions(self) -> Iterator[dict[str, Any]]:
+        """Yield each run in file order with its attachments folded in; warn once per bad line.
+
+        Two passes: the first collects only the attachment lines (a byte
+        search finds them without decoding the rest), the second streams runs.
+        """
+        from kaizen_agentic.metrics.attachments import is_attachment, with_attachments
+
+        later = self._attachments()
+        for number, record in self.iter_raw():
+            if not is_attachment(record):
+                yield with_attachments(record, number, later) if later else record
+
+    def _attachments(self) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+        from kaizen_agentic._jsonl import parse_line
+        from kaizen_agentic.metrics.attachments import ATTACH_MARK, attachments_by_target
+
+        try:
+            handle = self.executions_path.open("rb")
+        except FileNotFoundError:
+            return {}
+        with handle:
+            lines = [
+                (number, record)
+                for number, raw in enumerate(handle, start=1)
+                if ATTACH_MARK in raw and (record := parse_line(raw)) is not None
+            ]
+        return attachments_by_target(lines)
 
     def read_executions(self) -> list[dict[str, Any]]:
-        """Every valid record, in file order."""
+        """Every valid run, in file order, attachments folded in."""
         return list(self.iter_executions())
+
+    def find_run(
+        self,
+        *,
+        record_id: str | None = None,
+        session_id: str | None = None,
+        idempotency_key: str | None = None,
+        sources: tuple[str, ...] | None = None,
+    ) -> dict[str, Any] | None:
+        """The latest run matching every given field (and, with *sources*, of those sources)."""
+        found = None
+        for record in self.iter_executions():
+            if record_id is not None and record.get("record_id") != record_id:
+                continue
+            if session_id is not None and record.get("session_id") != session_id:
+                continue
+            if idempotency_key is not None and record.get("idempotency_key") != idempotency_key:
+                continue
+            if sources is not None and record.get("source") not in sources:
+                continue
+            found = record
+        return found
+
+    def attach(
+        self,
+        record_id: str,
+        values: Mapping[str, Any],
+        now: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Append an attachment setting *values* on run *record_id*; return the line written.
+
+        The caller checks that the run exists (``find_run``); nothing is
+        rewritten. With *idempotency_key*, an attachment is written once (None
+        when the key is already recorded), like a record.
+        """
+        from kaizen_agentic._time import format_timestamp, utc_now
+        from kaizen_agentic.metrics.attachments import attachment_fields, attachment_line
+
+        line = attachment_line(
+            record_id,
+            self.agent_name,
+            attachment_fields(values),
+            format_timestamp(now or utc_now()),
+            idempotency_key,
+        )
+        text = json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(self.lock_path):
+            if idempotency_key is None:
+                append_line(self.executions_path, text)
+                return line
+            from kaizen_agentic.metrics._index import KeyIndex
+
+            index = KeyIndex(self.index_path, self.executions_path)
+            try:
+                if index.contains(idempotency_key):
+                    return None
+                append_line(self.executions_path, text)
+                index.add(idempotency_key)
+            finally:
+                index.close()
+        return line
 
     def summarise(
         self, now: datetime | None = None, config: Config | None = None
@@ -194,19 +308,27 @@ class MetricsStore:
         cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=self.retention_days)
         if not self.executions_path.exists():
             return 0
+        from kaizen_agentic.metrics.attachments import ATTACH_KEY, is_attachment
+
         with exclusive_lock(self.lock_path):
             kept: list[str] = []
-            removed = 0
-            for record in self.iter_executions():
-                if _older_than(record, cutoff):
+            kept_ids: set[Any] = set()
+            removed = orphans = 0
+            for _, record in self.iter_raw():
+                if is_attachment(record):
+                    # an attachment goes with its run: kept only while the run is
+                    if record[ATTACH_KEY] not in kept_ids:
+                        orphans += 1
+                        continue
+                elif _older_than(record, cutoff):
                     removed += 1
+                    continue
                 else:
-                    kept.append(
-                        json.dumps(
-                            record, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-                        )
-                    )
-            if removed:
+                    kept_ids.add(record.get("record_id"))
+                kept.append(
+                    json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                )
+            if removed or orphans:
                 atomic_write_text(self.executions_path, "".join(f"{line}\n" for line in kept))
         return removed
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,11 +35,15 @@ def add_feedback(
     *,
     author: str | None = None,
     now: str | None = None,
+    run: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Append one rating with its comment; return the entry written.
 
     *rating* must be a whole number from 1 to 5 and *comment* at most
     :data:`MAX_COMMENT_CHARS` characters; otherwise nothing is written.
+    With *run* (an execution record), the rating is about that run: the
+    entry names it, the analytics count it at the run's time, and the run
+    carries it as ``feedback_rating`` (an attachment, SPEC §3).
     """
     from kaizen_agentic._time import format_timestamp, utc_now
 
@@ -65,11 +70,31 @@ def add_feedback(
         "rating": rating,
         "timestamp": now or format_timestamp(utc_now()),
     }
+    if run is not None:
+        entry["run"] = run.get("record_id")
+        entry["run_timestamp"] = run.get("timestamp")
     path = feedback_path(root, agent)
     path.parent.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(path.with_name(".feedback.lock")):
         append_line(path, json.dumps(entry, sort_keys=True, ensure_ascii=False))
+    if run is not None:
+        from kaizen_agentic.metrics.store import MetricsStore
+
+        MetricsStore(root, agent).attach(str(run["record_id"]), {"feedback_rating": rating})
     return entry
+
+
+def find_rated_run(root: Path, agent: str, record_id: str) -> dict[str, Any]:
+    """The run a rating names; an id no run of *agent* has is refused."""
+    from kaizen_agentic.metrics.store import MetricsStore
+
+    run = MetricsStore(root, agent).find_run(record_id=record_id)
+    if run is None:
+        raise InvalidInputError(
+            f"--run: no run {record_id!r} in {agent}'s records; see the ids with: "
+            f"kaizen-agentic metrics export {agent}"
+        )
+    return run
 
 
 def list_feedback(root: Path, agent: str) -> list[dict[str, Any]]:
@@ -104,8 +129,10 @@ def read_feedback_ratings(root: Path, agent: str) -> Feedback:
 
     times, ratings = [], []
     for entry in list_feedback(root, agent):
+        # a rating of a run counts when the run happened, in the run's window
+        moment = entry.get("run_timestamp") or entry.get("timestamp")
         try:
-            times.append(parse_timestamp(str(entry.get("timestamp"))).timestamp())
+            times.append(parse_timestamp(str(moment)).timestamp())
         except ValueError:
             continue
         ratings.append(float(entry["rating"]))
