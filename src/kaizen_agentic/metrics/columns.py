@@ -92,7 +92,7 @@ class Columns:
             {k: v[mask] for k, v in self.values.items()},
             {k: v[mask] for k, v in self.labels.items()},
             self.vocab,
-            self.id_hashes[mask],
+            None if self.ids is None else self.ids[mask],
         )
 
     def label(self, name: str) -> list[str | None]:
@@ -118,7 +118,7 @@ class Columns:
                 {k: v[low:high] for k, v in self.values.items()},
                 {k: v[low:high] for k, v in self.labels.items()},
                 self.vocab,
-                self.id_hashes[low:high],
+                None if self.ids is None else self.ids[low:high],
             )
         mask = np.ones(len(self), dtype=bool)
         if start is not None:
@@ -233,7 +233,7 @@ def load_columns(executions: Path, cache_dir: Path) -> Columns:
     except FileNotFoundError:
         return Columns.from_records([])
     cache_file = cache_dir / "columns.npz"
-    cached, (inode, offset, lines) = _read_cache(cache_file)
+    cached, (inode, offset, lines) = _read_cache(cache_file, size=stat.st_size)
     if cached is None or inode != stat.st_ino or offset > stat.st_size:
         cached, offset, lines = Columns.from_records([]), 0, 0
     if offset == stat.st_size:
@@ -581,19 +581,22 @@ def _epochs(stamps: list[str]) -> FloatArray:
 Position = tuple[int, int, int]  # inode, byte offset read up to, lines read
 
 
-def _read_cache(cache_file: Path) -> tuple[Columns | None, Position]:
+def _read_cache(cache_file: Path, *, size: int) -> tuple[Columns | None, Position]:
+    """The cached columns; their record-id hashes (8 bytes a row) only when the file
+    grew past the cache, since only a new attachment needs them."""
     try:
         with np.load(cache_file) as data:
             meta = data["meta"]
             if int(meta[0]) != CACHE_VERSION:
                 return None, (0, 0, 0)
+            grown = int(meta[2]) != size
             columns = Columns(
                 data["ts"],
                 data["success"],
                 {k: data[k] for k in FIELDS},
                 {k: data[f"label_{k}"] for k in LABELS},
                 {k: [str(w) for w in data[f"vocab_{k}"].tolist()] for k in LABELS},
-                data["ids"],
+                data["ids"] if grown else None,
             )
             return columns, (int(meta[1]), int(meta[2]), int(meta[3]))
     except (OSError, KeyError, ValueError, EOFError, IndexError, zipfile.BadZipFile):
