@@ -46,7 +46,7 @@ def test_prepare_markdown_with_memory_metrics_and_pointers(project: Path) -> Non
     run("memory", "init", "coach", "-t", t)
     run("memory", "add", "coach", "Run the slow suite last", "-t", t)
     for _ in range(12):
-        run("metrics", "record", "coach", "--success", "--time", "60", "--quality", "0.5", "-t", t)
+        run("metrics", "record", "coach", "--success", "--time", "960", "--quality", "0.5", "-t", t)
     run("metrics", "optimize", "-t", t)
     code, out, _ = run("schedule", "prepare", "coach", "-t", t)
     assert code == 0
