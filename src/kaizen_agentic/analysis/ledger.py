@@ -123,7 +123,10 @@ def read_ledger(root: Path, agent: str | None = None) -> list[LedgerEntry]:
     """Every recorded entry (for one agent, or all), oldest raised first."""
     from kaizen_agentic.analysis.optimizer import OptimizerStore
 
-    return _entries(iter_jsonl(OptimizerStore(root).recommendations_path), agent)
+    path = OptimizerStore(root).recommendations_path
+    if not path.is_file():  # no history yet (or no readable one): an empty ledger
+        return []
+    return _entries(iter_jsonl(path), agent)
 
 
 def _entries(lines: Iterable[tuple[int, dict[str, Any]]], agent: str | None) -> list[LedgerEntry]:
