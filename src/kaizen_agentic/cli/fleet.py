@@ -17,6 +17,7 @@ from kaizen_agentic.cli._fleet_options import (
 )
 from kaizen_agentic.cli._output import emit, json_option, style, table
 from kaizen_agentic.cli._params import at_option, roster_options
+from kaizen_agentic.cli.fleet_tasks import tasks_group
 from kaizen_agentic.cli.fleet_temporal import temporal_group
 from kaizen_agentic.fleet import Discovery, Roster, ScheduledRun, discover_scheduled_runs
 from kaizen_agentic.schedule import CADENCES
@@ -346,3 +347,4 @@ def health_command(
 
 
 fleet_group.add_command(temporal_group)
+fleet_group.add_command(tasks_group)

@@ -23,6 +23,7 @@ COST_KEYS = (
     "tool_invocations",
     "usd",
 )
+COST_SOURCES = ("reported", "computed")
 COLLABORATION_KEYS = ("handoffs", "messages", "helpfulness")
 HELIX_ENV = "HELIX_SESSION_UID"
 
@@ -61,7 +62,7 @@ def validate_record(record: Mapping[str, Any]) -> None:
     if record.get("timestamp") is not None:
         _check_timestamp(record["timestamp"])
     _check_primary_metric(record.get("primary_metric"))
-    _check_numbers_mapping(record, "cost", COST_KEYS)
+    _check_cost(record.get("cost"))
     _check_numbers_mapping(record, "collaboration", COLLABORATION_KEYS)
     metadata = record.get("metadata")
     if metadata is not None and not isinstance(metadata, Mapping):
@@ -136,6 +137,15 @@ def _check_primary_metric(value: Any) -> None:
             raise RecordError(f"primary_metric.{part}: must be a number, got {value[part]!r}")
     if value.get("value") is None:
         raise RecordError("primary_metric.value: required")
+
+
+def _check_cost(cost: Any) -> None:
+    """The cost numbers, and ``cost.source`` (who says so: ``reported`` or ``computed``)."""
+    if isinstance(cost, Mapping) and "source" in cost:
+        if cost["source"] not in COST_SOURCES:
+            raise RecordError(f"cost.source: must be one of {', '.join(COST_SOURCES)}")
+        cost = {k: v for k, v in cost.items() if k != "source"}
+    _check_numbers_mapping({"cost": cost}, "cost", COST_KEYS)
 
 
 def _check_numbers_mapping(record: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> None:
