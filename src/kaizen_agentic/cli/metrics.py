@@ -41,11 +41,25 @@ def roots_option(func: F) -> F:
 def _query_roots(
     roots: tuple[Path, ...], roster_file: Path | None, host: str | None, target: Path
 ) -> list[Path]:
+    return [root for root, _ in _query_repos(roots, roster_file, host, target)]
+
+
+def _query_repos(
+    roots: tuple[Path, ...], roster_file: Path | None, host: str | None, target: Path
+) -> list[tuple[Path, str | None]]:
+    """(root, the roster's domain for it — None for a --root) of every repo a query reads."""
     if roster_file is None:
-        return list(roots) or [target]
+        return [(root, None) for root in list(roots) or [target]]
     from kaizen_agentic.fleet import load_roster
 
-    return [*roots, *load_roster(roster_file).checkouts(host_or_this(host))]
+    roster = load_roster(roster_file)
+    name = roster.require_host(host_or_this(host))
+    from_roster = [
+        (path, repo.domain)
+        for repo in roster.repos
+        if repo.active and (path := repo.path_on(name)) is not None and path.is_dir()
+    ]
+    return [*((root, None) for root in roots), *from_roster]
 
 
 @click.group("metrics")
@@ -356,7 +370,14 @@ def query_command(
     record_filter = build_filter(
         agent=agent, project=project, domain=domain, since=since, until=until
     )
-    rows = aggregate(iter_records(_query_roots(roots, roster_file, host, target), record_filter))
+    repos = _query_repos(roots, roster_file, host, target)
+    rows = aggregate(
+        iter_records(
+            [root for root, _ in repos],
+            record_filter,
+            repo_domains={root: domain for root, domain in repos if domain is not None},
+        )
+    )
 
     def human() -> None:
         if not rows:

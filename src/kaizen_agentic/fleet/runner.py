@@ -88,6 +88,11 @@ class CycleReport:
     dry_run: bool
     due: list[DueRun]
     outcomes: list[RunOutcome] = field(default_factory=list)
+    already_run: frozenset[str] = frozenset()  # of a dry run: the due slots that completed
+
+    def due_status(self, due: DueRun) -> str:
+        """A dry run's word for a due slot: ``due``, or ``already_run`` as a real run says."""
+        return "already_run" if _key(due) in self.already_run else "due"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,7 +100,13 @@ class CycleReport:
             "at": self.at,
             "dry_run": self.dry_run,
             "due": [
-                {"repo": d.run.repo, "agent": d.run.agent, "slot": d.slot_key} for d in self.due
+                {
+                    "repo": d.run.repo,
+                    "agent": d.run.agent,
+                    "slot": d.slot_key,
+                    **({"status": self.due_status(d)} if self.dry_run else {}),
+                }
+                for d in self.due
             ],
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
@@ -111,7 +122,9 @@ def due_runs(
         slots = fire_times(run.cron, zone, at - grace, at)
         if slots:
             due.append(DueRun(run, slots[-1]))
-    return due
+    # within a repo, slots run in their scheduled order: optimize at 9:00 refreshes
+    # the evidence the coach bundle of 9:15 is built from
+    return sorted(due, key=lambda d: (d.run.repo, d.slot))
 
 
 def slot_stamp(slot: datetime) -> str:
@@ -266,6 +279,7 @@ def run_slots(
     state_dir = state_dir.resolve()  # tasks name their bundle by a path valid anywhere
     report = CycleReport(new_cycle_id(), format_timestamp(at), dry_run, list(due))
     if dry_run:
+        report.already_run = _already_run(state_dir, report.due)
         return report
     state = FleetState(state_dir)
     try:
@@ -344,6 +358,26 @@ def _run_claimed(
         now=finished,
     )
     return outcome
+
+
+def _already_run(state_dir: Path, due: Sequence[DueRun]) -> frozenset[str]:
+    """The slot keys (``repo/agent@slot``) of *due* that completed before, as a run would say.
+
+    Reads the state database when there is one and never creates it.
+    """
+    if not (state_dir / "state.sqlite").is_file():
+        return frozenset()
+    state = FleetState(state_dir)
+    try:
+        return frozenset(
+            _key(d) for d in due if state.slot_status(d.run.repo, d.run.agent, d.slot_key) == "done"
+        )
+    finally:
+        state.close()
+
+
+def _key(due: DueRun) -> str:
+    return f"{due.run.repo}/{due.run.agent}@{due.slot_key}"
 
 
 def _record_cycles(state: FleetState, report: CycleReport) -> None:
