@@ -173,6 +173,7 @@ def build_task(due: DueRun, bundle: PrepareBundle, bundle_file: Path) -> dict[st
         "labels": [*LABELS[:2], run.agent, *([target] if target else []), *LABELS[2:]],
         "agent": run.agent,
         "target_agent": target,
+        "target_reason": bundle.target_reason or None,
         "slot": due.slot_key,
         "root": run.root,
         "bundle_path": str(bundle_file),

@@ -206,8 +206,7 @@ def _with_target(
         if chosen and first.needs_attention
         else "chosen with --for"
         if chosen
-        else f"{first.reason()} (the most in need of {len(ranked)} agent"
-        f"{'s' if len(ranked) != 1 else ''})"
+        else f"{first.reason()} ({_checked(ranked)})"
     )
     analysis = (OptimizerStore(root).read_analysis() or {}).get("agents") or {}
     section = brief_section(root, first.agent, now=now, analysis=analysis)
@@ -228,6 +227,12 @@ def _with_target(
         recommendations=section.recommendations,
         digest=[a for a in ranked if a.agent != first.agent],
     )
+
+
+def _checked(ranked: list[Attention]) -> str:
+    if len(ranked) == 1:
+        return "the only agent with memory or metrics"
+    return f"the most in need of {len(ranked)} agents with memory or metrics"
 
 
 def _no_target_reason(ranked: list[Attention]) -> str:
