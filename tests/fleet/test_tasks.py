@@ -78,6 +78,13 @@ def test_a_task_is_claimed_once_and_its_result_becomes_one_record(tmp_path: Path
     assert "do not run the Session Close `metrics record` commands" in claimed["prompt"]
     again = json.loads(invoke("fleet", "tasks", "claim", "--state", str(state), "--json").stdout)
     assert again == {"task": None, "prompt": None}
+    # a task written right after a sync, in the same folder, is still found
+    later = state / "tasks" / "web" / "coach-20260406T090000Z.json"
+    later.write_text(json.dumps({"agent": "coach", "target_repo": "web", "slot": "2026-04-06"}))
+    listed = json.loads(invoke("fleet", "tasks", "--status", "open", "--state", str(state),
+                               "--json").stdout)  # fmt: skip
+    assert [t["id"] for t in listed["tasks"]] == ["web/coach-20260406T090000Z"]
+    later.unlink()
 
     done = invoke(
         "fleet", "tasks", "done", task["id"], "--result", "-", "--state", str(state), "--json",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -29,11 +30,14 @@ from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.errors import InvalidInputError, KaizenError
 
 STATUSES = ("open", "claimed", "done", "failed")
+SETTLED_NS = 2_000_000_000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     id TEXT PRIMARY KEY, repo TEXT NOT NULL, agent TEXT NOT NULL, slot TEXT NOT NULL,
     path TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
     claimed_by TEXT, claimed_at TEXT, finished_at TEXT, record_id TEXT, why TEXT);
+CREATE INDEX IF NOT EXISTS tasks_open ON tasks (status, slot, id);
+CREATE TABLE IF NOT EXISTS task_folders (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL);
 """
 
 
@@ -100,6 +104,9 @@ class TaskQueue:
             )
         self.state_dir = state_dir.resolve()
         self.db = sqlite3.connect(state_dir / "state.sqlite", timeout=30, isolation_level=None)
+        # WAL with synchronous=NORMAL: a commit survives a crash of the process; a power
+        # cut may forget the last claims, and a forgotten claim is only handed out again
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -116,28 +123,51 @@ class TaskQueue:
         self.db.execute("COMMIT")
 
     def sync(self) -> None:
-        """Add the task files not yet in the table (call inside a transaction)."""
-        known = {str(row[0]) for row in self.db.execute("SELECT path FROM tasks")}
+        """Add the task files not yet in the table (call inside a transaction).
+
+        Only folders whose mtime moved since the last sync are listed: a task
+        file is written by rename, which always touches its folder.
+        """
+        seen = dict(self.db.execute("SELECT path, mtime_ns FROM task_folders").fetchall())
         now = format_timestamp(datetime.now(timezone.utc))
-        for path in sorted((self.state_dir / "tasks").glob("*/*.json")):
-            if str(path) in known:
+        for folder in sorted((self.state_dir / "tasks").glob("*/")):
+            mtime = folder.stat().st_mtime_ns
+            if seen.get(str(folder)) == mtime:
                 continue
-            document = _read_document(path)
-            if document is None:
-                continue
-            task_id = f"{path.parent.name}/{path.stem}"
+            known = {
+                str(row[0])
+                for row in self.db.execute(
+                    "SELECT path FROM tasks WHERE path LIKE ? ESCAPE '\\'",
+                    (_like_prefix(folder),),
+                )
+            }
+            for path in sorted(folder.glob("*.json")):
+                if str(path) not in known:
+                    self._add(path, now)
+            # mtimes tick coarsely: a folder changed within the last seconds may change
+            # again with the same mtime, so it is listed again next time
+            settled = mtime < time.time_ns() - SETTLED_NS
             self.db.execute(
-                "INSERT OR IGNORE INTO tasks (id, repo, agent, slot, path, status, created_at) "
-                "VALUES (?, ?, ?, ?, ?, 'open', ?)",
-                (
-                    task_id,
-                    str(document.get("target_repo", path.parent.name)),
-                    str(document.get("agent", "")),
-                    str(document.get("slot", "")),
-                    str(path),
-                    now,
-                ),
+                "INSERT OR REPLACE INTO task_folders VALUES (?, ?)",
+                (str(folder), mtime if settled else -1),
             )
+
+    def _add(self, path: Path, now: str) -> None:
+        document = _read_document(path)
+        if document is None:
+            return
+        self.db.execute(
+            "INSERT OR IGNORE INTO tasks (id, repo, agent, slot, path, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, 'open', ?)",
+            (
+                f"{path.parent.name}/{path.stem}",
+                str(document.get("target_repo", path.parent.name)),
+                str(document.get("agent", "")),
+                str(document.get("slot", "")),
+                str(path),
+                now,
+            ),
+        )
 
     def list(self, status: str | None = None) -> list[Task]:
         if status is not None and status not in STATUSES:
@@ -157,19 +187,17 @@ class TaskQueue:
         now = format_timestamp(datetime.now(timezone.utc))
         with self.transaction() as db:
             self.sync()
-            rows = db.execute(
-                "SELECT id, repo, agent FROM tasks WHERE status='open' ORDER BY slot, id"
-            ).fetchall()
-            chosen = next(
-                (
-                    str(task_id)
-                    for task_id, repo, name in rows
-                    if (agent is None or name == agent) and (repos is None or repo in repos)
-                ),
-                None,
-            )
-            if chosen is None:
+            query = "SELECT id FROM tasks WHERE status='open'"
+            args: list[str] = []
+            if agent is not None:
+                query, args = query + " AND agent=?", [agent]
+            if repos is not None:
+                query += f" AND repo IN ({','.join('?' * len(repos))})"
+                args += list(repos)
+            row = db.execute(query + " ORDER BY slot, id LIMIT 1", args).fetchone()
+            if row is None:
                 return None
+            chosen = str(row[0])
             db.execute(
                 "UPDATE tasks SET status='claimed', claimed_by=?, claimed_at=? WHERE id=?",
                 (claimant, now, chosen),
@@ -220,6 +248,12 @@ class TaskQueue:
             why=why,
             document=_read_document(Path(path)) or {},
         )
+
+
+def _like_prefix(folder: Path) -> str:
+    """A LIKE pattern for the paths inside *folder*."""
+    escaped = str(folder).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "/%"
 
 
 def _read_document(path: Path) -> dict[str, Any] | None:

@@ -75,14 +75,18 @@ def brief_section(
     now: datetime,
     analysis: Mapping[str, Any],
     feedback_count: int = 5,
+    summary: Mapping[str, Any] | None = None,
 ) -> BriefSection:
-    """One agent's :class:`BriefSection` (*analysis*: the ``agents`` of analysis.json)."""
+    """One agent's :class:`BriefSection` (*analysis*: the ``agents`` of analysis.json).
+
+    *summary*: the agent's summary document when the caller has it already.
+    """
     from kaizen_agentic.analysis.ledger import open_recommendations, read_ledger
     from kaizen_agentic.orient.feedback import list_feedback
     from kaizen_agentic.orient.memory import memory_highlights, read_memory
 
     memory = read_memory(root, agent)
-    summary = metrics_summary(root, agent, now)
+    summary = dict(summary) if summary is not None else metrics_summary(root, agent, now)
     result = analysis.get(agent)
     return BriefSection(
         agent=agent,

@@ -209,7 +209,7 @@ def _with_target(
         else f"{first.reason()} ({_checked(ranked)})"
     )
     analysis = (OptimizerStore(root).read_analysis() or {}).get("agents") or {}
-    section = brief_section(root, first.agent, now=now, analysis=analysis)
+    section = brief_section(root, first.agent, now=now, analysis=analysis, summary=first.summary)
     prompt, path = _prompt(root, first.agent)
     view = TargetView(
         agent=first.agent,

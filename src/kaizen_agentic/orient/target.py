@@ -8,7 +8,7 @@ widest miss of its own targets; ties go to the agent with the most runs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ class Attention:
     open_recommendations: tuple[Mapping[str, Any], ...]
     declining: str | None  # "quality in the 30d window", ...
     miss: tuple[str, float] | None  # (target name, relative miss) of the widest miss
+    summary: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def severity(self) -> int:
@@ -134,6 +135,7 @@ def assess(root: Path, agents: Sequence[str], *, now: datetime) -> list[Attentio
                 open_recommendations=tuple(open_recommendations(root, name)),
                 declining=_declining(summary),
                 miss=_widest_miss(evidence, summary),
+                summary=summary if evidence.has_records else None,
             )
         )
     return sorted(found, key=lambda a: (tuple(-x for x in a.rank()), a.agent))
