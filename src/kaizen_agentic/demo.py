@@ -1,13 +1,14 @@
 """The guided tour behind ``make demo``: a small generated fleet run through the whole loop.
 
 Three repos with realistic histories — one agent that improves after a
-prompt edit, one that declines, one that is stable — are discovered, run
-for a due weekly slot, analysed and compared, so the output shows what a
-user would look at: a declining agent with a recommendation, an
-``improved`` version comparison, and loop health. The histories are
-captured as a user's would be (SPEC §11, §12): Claude Code transcripts in
-the documented format are generated under ``<dir>/claude/projects/`` and
-imported, so every run carries tokens and cost.
+prompt edit, one that declines, one that is stable — live through six weekly
+cycles of the loop, their runs arriving as the weeks pass. So the output
+tells the closed loop: a recommendation raised on the old prompt, addressed
+by the edit and verified by the comparison; the coach of the declining agent's
+repo targeting it, with its evidence in the bundle; loop health; and the
+fleet's HTML report. The runs are captured as a user's would be (SPEC §11,
+§12): Claude Code transcripts in the documented format are generated under
+``<dir>/claude/projects/`` and imported, so every run carries tokens and cost.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from kaizen_agentic.metrics.store import MetricsStore
 MARKER = ".kaizen-demo"
 HOST = "demo-host"
 HISTORY_DAYS = 60
+WEEKS = 6  # weekly cycles, the first one before the prompt edit
 SCHEDULE = """version: "1"
 timezone: UTC
 agents:
@@ -58,11 +60,14 @@ class DemoReport:
     state: Path
     at: datetime
     scheduled_runs: int = 0
+    cycles: list[str] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     recommendations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    ledger: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     comparison: dict[str, Any] = field(default_factory=dict)
     trends: dict[str, str] = field(default_factory=dict)
     health: dict[str, Any] = field(default_factory=dict)
+    coach: dict[str, Any] = field(default_factory=dict)  # web-frontend's last coach task
     report: Path | None = None  # the fleet's HTML report; None without the report extra
     report_problem: str = ""
 
@@ -71,7 +76,7 @@ def run_demo(directory: Path, *, now: datetime | None = None, seed: int = 7) -> 
     """Build the demo fleet under *directory* (replacing an earlier demo) and run the loop."""
     from kaizen_agentic.analysis.compare import compare_runs
     from kaizen_agentic.analysis.evidence import load_evidence
-    from kaizen_agentic.analysis.optimizer import OptimizerStore
+    from kaizen_agentic.analysis.ledger import open_recommendations, read_ledger
     from kaizen_agentic.fleet import discover_scheduled_runs, load_roster
     from kaizen_agentic.fleet.health import fleet_health
     from kaizen_agentic.fleet.runner import run_cycle
@@ -79,26 +84,34 @@ def run_demo(directory: Path, *, now: datetime | None = None, seed: int = 7) -> 
     now = now or datetime.now(timezone.utc)
     directory = _fresh(directory)
     rng = random.Random(seed)
-    roster = _build_fleet(directory, now, rng)
+    roster, histories = _build_fleet(directory, now, rng)
     state = directory / "state"
     at = _last_monday_slot(now)
     report = DemoReport(directory, roster, state, at)
-    for weeks_ago in (2, 1, 0):  # three weekly cycles: enough for the health criterion
+    for weeks_ago in range(WEEKS - 1, -1, -1):  # runs arrive week by week, the loop runs weekly
         slot = at - timedelta(weeks=weeks_ago)
+        for history in histories:
+            history.write_until(slot)
         runs = discover_scheduled_runs(None, None, slot, roster=load_roster(roster), host=HOST).runs
         cycle = run_cycle(runs, state, at=slot)
+        report.cycles.append(cycle.at)
+    for history in histories:
+        history.write_until(now)
     report.scheduled_runs = len(runs)
     report.outcomes = [o.to_dict() for o in cycle.outcomes]
     for cast in CAST:
         root = directory / "repos" / cast.repo
-        recs = OptimizerStore(root).open_recommendations(cast.agent)
-        report.recommendations[f"{cast.repo}/{cast.agent}"] = recs
+        name = f"{cast.repo}/{cast.agent}"
+        report.recommendations[name] = open_recommendations(root, cast.agent)
+        report.ledger[name] = [e.to_dict() for e in read_ledger(root, cast.agent)]
         summary = MetricsStore(root, cast.agent).summarise(now=at)
-        report.trends[f"{cast.repo}/{cast.agent}"] = summary["trend"]["quality_score"]
+        report.trends[name] = summary["trend"]["quality_score"]
     improving = CAST[0]
     evidence = load_evidence(directory / "repos" / improving.repo, improving.agent, now=at)
     report.comparison = compare_runs(evidence.versions).to_dict()
     report.health = fleet_health(state, [c.repo for c in CAST]).to_dict()
+    coach = next(o for o in cycle.outcomes if o.repo == CAST[1].repo and o.agent == "coach")
+    report.coach = json.loads(Path(str(coach.task_path)).read_text())
     _write_fleet_report(report)
     return report
 
@@ -133,8 +146,8 @@ def _fresh(directory: Path) -> Path:
     return directory
 
 
-def _build_fleet(directory: Path, now: datetime, rng: random.Random) -> Path:
-    entries = []
+def _build_fleet(directory: Path, now: datetime, rng: random.Random) -> tuple[Path, list[_History]]:
+    entries, histories = [], []
     for cast in CAST:
         root = directory / "repos" / cast.repo
         root.mkdir(parents=True)
@@ -149,7 +162,7 @@ def _build_fleet(directory: Path, now: datetime, rng: random.Random) -> Path:
         schedule = root / ".kaizen" / "schedule.yml"
         schedule.parent.mkdir(parents=True, exist_ok=True)
         schedule.write_text(SCHEDULE)
-        _write_history(root, cast, now, rng)
+        histories.append(_History(root, cast, _history(cast, now, rng), rng))
         from kaizen_agentic.orient.memory import add_memory, init_memory
 
         init_memory(root, cast.agent, now=now)
@@ -170,20 +183,16 @@ def _build_fleet(directory: Path, now: datetime, rng: random.Random) -> Path:
         )
     roster = directory / "roster.yaml"
     roster.write_text(json.dumps({"version": "1", "repos": entries}, indent=2) + "\n")
-    return roster
+    return roster, histories
 
 
-def _write_history(root: Path, cast: DemoAgent, now: datetime, rng: random.Random) -> None:
-    """~3 runs a day for 60 days, captured: Claude Code transcripts in the documented format
-    are written for every run and imported (tokens, cost, time, turns); the agent's own
-    outcome and quality then attach to each run. The improving agent gets a prompt edit
-    halfway."""
-    from kaizen_agentic.capture.service import import_transcripts
+Run = tuple[datetime, dict[str, Any], bool]  # when, the record's fields, edited before it
 
-    prompt = root / ".claude" / "agents" / f"{cast.agent}.md"
-    sessions = root.parent.parent / "claude" / "projects" / root.name
+
+def _history(cast: DemoAgent, now: datetime, rng: random.Random) -> list[Run]:
+    """~3 runs a day for 60 days; the improving agent gets a prompt edit halfway."""
     runs = HISTORY_DAYS * 3
-    outcomes: dict[str, dict[str, Any]] = {}
+    found = []
     for i in range(runs):
         progress = i / runs
         moment = (
@@ -191,25 +200,62 @@ def _write_history(root: Path, cast: DemoAgent, now: datetime, rng: random.Rando
             - timedelta(days=HISTORY_DAYS)
             + timedelta(days=HISTORY_DAYS * progress, minutes=rng.randint(0, 300))
         )
-        if cast.story == "improving" and i == runs // 2:
-            # a run before the edit is imported against the file it ran with
-            import_transcripts(root, [sessions])
-            prompt.write_text(prompt.read_text() + _PROMPT_EDIT)
-            _attach_outcomes(root, cast.agent, outcomes)
-            outcomes = {}
         success_p, quality, seconds = _story(cast.story, progress, i >= runs // 2)
-        seconds = max(rng.gauss(seconds, seconds * 0.15), 1.0)
-        session = f"{cast.repo}-{i:04d}"
-        _write_transcripts(sessions, session, cast.agent, moment, seconds, rng)
-        outcome: dict[str, Any] = {
+        record: dict[str, Any] = {
             "success": rng.random() < success_p,
             "quality_score": round(min(max(rng.gauss(quality, 0.06), 0.0), 1.0), 3),
+            "execution_time_s": round(max(rng.gauss(seconds, seconds * 0.15), 1.0), 1),
+            "cost": {
+                "usd": round(max(rng.gauss(seconds / 400, 0.01), 0.0), 4),
+                "input_tokens": rng.randint(8000, 30000),
+                "output_tokens": rng.randint(800, 4000),
+            },
         }
-        if not outcome["success"]:
-            outcome["metadata"] = {"failure_reason": rng.choice(_FAILURES[cast.story])}
-        outcomes[session] = outcome
-    import_transcripts(root, [sessions])
-    _attach_outcomes(root, cast.agent, outcomes)
+        if not record["success"]:
+            record["metadata"] = {"failure_reason": rng.choice(_FAILURES[cast.story])}
+        found.append((moment, record, cast.story == "improving" and i == runs // 2))
+    return found
+
+
+@dataclass
+class _History:
+    """One agent's generated runs, appended as the demo's clock passes them."""
+
+    root: Path
+    cast: DemoAgent
+    runs: list[Run]
+    rng: random.Random
+    written: int = 0
+
+    def write_until(self, moment: datetime) -> None:
+        """Capture every run up to *moment*: transcripts written, imported, outcomes attached."""
+        prompt = self.root / ".claude" / "agents" / f"{self.cast.agent}.md"
+        sessions = self.root.parent.parent / "claude" / "projects" / self.root.name
+        outcomes: dict[str, dict[str, Any]] = {}
+        while self.written < len(self.runs) and self.runs[self.written][0] <= moment:
+            when, fields, edit = self.runs[self.written]
+            if edit:  # the runs before the edit are imported against the file they ran with
+                self._capture(sessions, outcomes)
+                outcomes = {}
+                prompt.write_text(prompt.read_text() + _PROMPT_EDIT)
+            session = f"{self.cast.repo}-{self.written:04d}"
+            _write_transcripts(
+                sessions, session, self.cast.agent, when, fields["execution_time_s"], self.rng
+            )
+            outcomes[session] = {k: v for k, v in fields.items() if k in _OUTCOME_KEYS}
+            self.written += 1
+        self._capture(sessions, outcomes)
+
+    def _capture(self, sessions: Path, outcomes: dict[str, dict[str, Any]]) -> None:
+        from kaizen_agentic.capture.service import import_transcripts
+
+        if not outcomes:
+            return
+        import_transcripts(self.root, [sessions])
+        _attach_outcomes(self.root, self.cast.agent, outcomes)
+
+
+_OUTCOME_KEYS = ("success", "quality_score", "metadata")
 
 
 def _attach_outcomes(root: Path, agent: str, outcomes: dict[str, dict[str, Any]]) -> None:

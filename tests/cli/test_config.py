@@ -120,7 +120,7 @@ def record_slow_runs(project: Path, count: int) -> None:
     for _ in range(count):
         result = invoke(
             "metrics", "record", "coach", "--json", "-t", str(project),
-            stdin='{"success": true, "execution_time_s": 90}',
+            stdin='{"success": true, "execution_time_s": 990}',
         )  # fmt: skip
         assert result.exit_code == 0, result.output
 

@@ -50,7 +50,14 @@ def fleet(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
 def test_the_group_is_named_fleet() -> None:
     assert isinstance(fleet_group, click.Group)
     assert fleet_group.name == "fleet"
-    assert sorted(fleet_group.commands) == ["discover", "health", "run", "serve", "temporal"]
+    assert sorted(fleet_group.commands) == [
+        "discover",
+        "health",
+        "run",
+        "serve",
+        "tasks",
+        "temporal",
+    ]
 
 
 def test_discover_prints_a_table_a_count_and_warnings_for_skipped_repos(tmp_path: Path) -> None:

@@ -19,17 +19,17 @@ def record_runs(project: Path, count: int, record: dict[str, object]) -> None:
 
 
 def test_optimize_reports_insufficient_data_then_recommendations(project: Path) -> None:
-    record_runs(project, 9, {"success": True, "execution_time_s": 90})
+    record_runs(project, 9, {"success": True, "execution_time_s": 990})
     code, out, _ = run("metrics", "optimize", "-t", str(project))
     assert code == 0
     assert out.splitlines()[0] == "coach: 9 executions; recommendations need at least 10"
-    record_runs(project, 1, {"success": True, "execution_time_s": 90})
+    record_runs(project, 1, {"success": True, "execution_time_s": 990})
     code, out, _ = run("metrics", "optimize", "coach", "-t", str(project), "--json")
     report = json.loads(out)
     recs = report["agents"]["coach"]["recommendations"]
     assert "slow_execution" in [r["rule"] for r in recs]
     slow = next(r for r in recs if r["rule"] == "slow_execution")
-    assert slow["evidence"]["avg_completion_time_s"] == 90.0
+    assert slow["evidence"]["avg_completion_time_s"] == 990.0
     assert "kaizen-agentic install coach" in slow["action"]
     assert report["fingerprint_changed"] is True
     code, out, _ = run("metrics", "optimize", "-t", str(project))

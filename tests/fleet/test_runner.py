@@ -167,6 +167,8 @@ def test_bootstrap_exit_criterion_after_three_good_cycles(tmp_path: Path) -> Non
             HOST,
             "--state",
             str(state),
+            "--at",
+            "2026-04-13T09:10:00Z",
             "--json",
         ],
     )

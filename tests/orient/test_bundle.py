@@ -8,7 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kaizen_agentic.cli import cli
-from kaizen_agentic.orient.bundle import build_bundle, coach_brief, render_brief_markdown
+from kaizen_agentic.orient.brief import coach_brief, render_brief_markdown
+from kaizen_agentic.orient.bundle import build_bundle
 
 KEYS = [
     "agent",
@@ -31,8 +32,8 @@ def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
 
 
 def test_bundle_on_a_fresh_repo(project: Path) -> None:
-    bundle = build_bundle(project, "coach")
-    assert list(bundle) == KEYS
+    bundle = build_bundle(project, "coach").to_dict()
+    assert list(bundle) == [*KEYS, "ledger", "target", "target_reason", "digest"]
     assert bundle["agent_prompt_found"] is True and "Coach Agent" in bundle["agent_prompt"]
     assert bundle["memory"] is None and bundle["metrics_summary"] is None
     assert bundle["recommendations"] == []
@@ -46,7 +47,7 @@ def test_prepare_markdown_with_memory_metrics_and_pointers(project: Path) -> Non
     run("memory", "init", "coach", "-t", t)
     run("memory", "add", "coach", "Run the slow suite last", "-t", t)
     for _ in range(12):
-        run("metrics", "record", "coach", "--success", "--time", "60", "--quality", "0.5", "-t", t)
+        run("metrics", "record", "coach", "--success", "--time", "960", "--quality", "0.5", "-t", t)
     run("metrics", "optimize", "-t", t)
     code, out, _ = run("schedule", "prepare", "coach", "-t", t)
     assert code == 0

@@ -103,6 +103,24 @@ class DailySeries:
 
 
 @dataclass(frozen=True)
+class JudgedRuns:
+    """The runs the rules judge a prompt by: those of its current version (SPEC §4).
+
+    Earlier versions are context, not evidence against the prompt as it is now.
+    ``version`` is the resolved agent_version when it has runs, else the version
+    of the latest run (a prompt edited but not yet run is still judged by its
+    last runs); None when no record carries a version, and then every run counts.
+    """
+
+    version: str | None
+    count: int
+    measured: tuple[MeasuredWindow, ...]
+    failure_reasons: Counter[str]
+    primary_values: tuple[float, int] | None
+    cost: CostPeriods
+
+
+@dataclass(frozen=True)
 class AgentEvidence:
     """Everything the analysis of one agent in one repo starts from."""
 
@@ -124,6 +142,22 @@ class AgentEvidence:
     usage_by_version: Mapping[str, Usage] = field(default_factory=dict)
     usage_by_source: Mapping[str, Usage] = field(default_factory=dict)
     daily: DailySeries | None = None  # only with load_evidence(..., series=True)
+    judged: JudgedRuns | None = None  # None: the same runs as the whole evidence
+    last_seen: Mapping[str, datetime] = field(default_factory=dict)  # latest run per version
+
+    @property
+    def current(self) -> JudgedRuns:
+        """The runs the rules judge (see :class:`JudgedRuns`)."""
+        if self.judged is not None:
+            return self.judged
+        return JudgedRuns(
+            None,
+            self.totals.count,
+            self.measured,
+            self.failure_reasons,
+            self.primary_values,
+            self.cost,
+        )
 
     @property
     def agent_version(self) -> str | None:
@@ -218,14 +252,34 @@ def evidence_from_columns(
     metric = template.primary_metric if template else None
     strategies = Strategies.from_config(config)
     direction = metric.direction if metric else "higher"
-    measured = measure_windows(
-        columns,
-        now=now,
-        strategies=strategies,
-        direction=direction,
-        feedback=feedback,
-        min_points=config.get("trend.min_points"),
-    )
+
+    def measure(part: Columns) -> tuple[MeasuredWindow, ...]:
+        return tuple(
+            measure_windows(
+                part,
+                now=now,
+                strategies=strategies,
+                direction=direction,
+                feedback=feedback,
+                min_points=config.get("trend.min_points"),
+            )
+        )
+
+    measured = measure(columns)
+    # the current version's runs, for the rules; a summary needs none of it
+    version = _judged_version(columns, resolved) if with_runs else None
+    judged = None
+    if version is not None:
+        rows = columns.labels["version"] == columns.label_codes("version", version)
+        part = columns if bool(rows.all()) else columns.select(rows)
+        judged = JudgedRuns(
+            version,
+            len(part),
+            measured if part is columns else measure(part),
+            _failure_reasons(part),
+            _primary_values(part, metric),
+            _cost_periods(part, now),
+        )
     return AgentEvidence(
         agent=agent,
         project_root=project_root,
@@ -247,21 +301,35 @@ def evidence_from_columns(
         daily=_daily(columns, strategies.quality.record_scores(columns, direction))
         if series
         else None,
+        judged=judged,
+        last_seen=_last_seen(columns),
     )
 
 
 def summarise(evidence: AgentEvidence) -> AgentSummary:
     """Run the trend statistics over the evidence (memoised by their exact inputs)."""
+    return AgentSummary(evidence.agent, evidence.totals, _trends(evidence, evidence.measured))
+
+
+def judged_windows(evidence: AgentEvidence) -> tuple[WindowResult, ...]:
+    """The windows, with trends, of the runs the rules judge (:attr:`AgentEvidence.current`)."""
+    current = evidence.current
+    if current.measured is evidence.measured:
+        return summarise(evidence).windows
+    return _trends(evidence, current.measured)
+
+
+def _trends(
+    evidence: AgentEvidence, measured: tuple[MeasuredWindow, ...]
+) -> tuple[WindowResult, ...]:
     trend = Strategies.from_config(evidence.config).trend
     if evidence.trend_cache is None:
-        return AgentSummary(
-            evidence.agent, evidence.totals, tuple(detect_trends(list(evidence.measured), trend))
-        )
+        return tuple(detect_trends(list(measured), trend))
     memo = MemoTrend(trend, evidence.trend_cache)
-    windows = detect_trends(list(evidence.measured), memo)
+    windows = detect_trends(list(measured), memo)
     if evidence.has_records:
         memo.save()
-    return AgentSummary(evidence.agent, evidence.totals, tuple(windows))
+    return tuple(windows)
 
 
 def write_summary(evidence: AgentEvidence) -> AgentSummary:
@@ -367,6 +435,30 @@ def _daily(columns: Columns, scores: Any) -> DailySeries:
 
 def _iso(epoch: float) -> str:
     return format_timestamp(datetime.fromtimestamp(epoch, tz=timezone.utc))
+
+
+def _judged_version(columns: Columns, resolved: ResolvedAgent | None) -> str | None:
+    """The version whose runs the rules judge; None when no record carries one."""
+    codes = columns.labels["version"]
+    if not len(columns) or not (codes >= 0).any():
+        return None
+    if resolved is not None:
+        code = columns.label_codes("version", resolved.agent_version)
+        if code >= 0 and (codes == code).any():
+            return resolved.agent_version
+    versioned = np.flatnonzero(codes >= 0)
+    latest = versioned[int(np.argmax(columns.ts[versioned]))]
+    return columns.vocab["version"][int(codes[latest])]
+
+
+def _last_seen(columns: Columns) -> dict[str, datetime]:
+    codes = columns.labels["version"]
+    seen = {}
+    for code, version in enumerate(columns.vocab.get("version", [])):
+        stamps = columns.ts[codes == code]
+        if stamps.size:
+            seen[version] = datetime.fromtimestamp(float(stamps.max()), tz=timezone.utc)
+    return seen
 
 
 def _template(resolved: ResolvedAgent | None) -> AgentTemplate | None:

@@ -3,7 +3,13 @@
 ``metrics/optimizer/analysis.json`` holds the last analysis and a fingerprint
 (sha256 of everything it was computed from: records, agent prompt, settings);
 ``recommendations.jsonl`` is the history, appended only when that
-fingerprint changes, so re-running on unchanged data adds nothing.
+fingerprint changes, so re-running on unchanged data adds nothing. The
+fingerprint includes the day: the windows end today, so a new day is a new
+analysis even when no record arrived. The history is also the recommendation
+ledger's record (:mod:`kaizen_agentic.analysis.ledger`).
+
+The rules judge an agent by its own targets (its frontmatter metrics) and by
+the runs of its current prompt version; earlier versions are context.
 """
 
 from __future__ import annotations
@@ -18,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
 from kaizen_agentic._time import format_timestamp
-from kaizen_agentic.analysis.rules import RULES, Recommendation, RuleInput, Thresholds
+from kaizen_agentic.analysis.rules import (
+    RULES,
+    AgentTargets,
+    Recommendation,
+    RuleInput,
+    Thresholds,
+)
 from kaizen_agentic.config import Config, default, load_config
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.metrics.store import MetricsStore
@@ -44,6 +56,8 @@ class AgentAnalysis:
     windows: list[dict[str, Any]] = field(default_factory=list)
     comparison: dict[str, Any] | None = None
     message: str = ""
+    judged_version: str | None = None  # whose runs the rules judged
+    judged_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +65,8 @@ class AgentAnalysis:
             "status": self.status,
             "execution_count": self.execution_count,
             "agent_version": self.agent_version,
+            "judged_version": self.judged_version,
+            "judged_count": self.judged_count,
             "message": self.message,
             "recommendations": [r.to_dict() for r in self.recommendations],
             "windows": self.windows,
@@ -76,33 +92,42 @@ class OptimizationLoop:
         return cls(load_evidence(store.project_root, store.agent_name, config, now=now))
 
     def analyse(self) -> AgentAnalysis:
-        from kaizen_agentic.analysis.evidence import summarise
+        from kaizen_agentic.analysis.evidence import judged_windows, summarise
 
         evidence = self.evidence
         count = evidence.totals.count
-        windows = summarise(evidence).windows
+        current = evidence.current
         base = AgentAnalysis(
             self.agent,
             "ok",
             count,
             evidence.agent_version,
-            windows=[w.to_dict() for w in windows],
+            windows=[w.to_dict() for w in summarise(evidence).windows],
+            judged_version=current.version,
+            judged_count=current.count,
         )
         minimum = self.thresholds.min_samples
-        if count < minimum:
+        if current.count < minimum:
             base.status = INSUFFICIENT
-            base.message = f"{count} executions; recommendations need at least {minimum}"
+            base.message = (
+                f"{count} executions; recommendations need at least {minimum}"
+                if current.count == count
+                else f"{current.count} executions of the current version "
+                f"{str(current.version)[:12]} ({count} in all); recommendations need "
+                f"at least {minimum} of it"
+            )
             return base
-        cost = evidence.cost
+        cost = current.cost
         data = RuleInput(
             self.agent,
             evidence.prompt_file,
-            windows,
+            judged_windows(evidence),
             self.thresholds,
             evidence.primary_metric,
-            failure_reasons=evidence.failure_reasons,
-            primary_values=evidence.primary_values,
+            failure_reasons=current.failure_reasons,
+            primary_values=current.primary_values,
             cost_by_period=(cost.previous, cost.current, cost.previous_n, cost.current_n),
+            targets=AgentTargets.of(evidence.template),
         )
         base.recommendations = [r for rule in RULES.values() if (r := rule(data)) is not None]
         base.comparison = self._comparison()
@@ -148,8 +173,12 @@ class OptimizerStore:
         metrics_count: int,
         fingerprint: str = "",
         generated_at: str = "",
+        agent_version: str | None = None,
     ) -> int:
-        """Append *agent*'s recommendations to the history; return how many."""
+        """Append *agent*'s recommendations to the history; return how many.
+
+        *agent_version* is the version they were raised on (the ledger's baseline).
+        """
         strangers = sorted({r.agent for r in recommendations} - {agent})
         if strangers:  # one agent's history line must never carry another agent's advice
             raise InvalidInputError(
@@ -164,6 +193,8 @@ class OptimizerStore:
                     "metrics_count": metrics_count,
                     "fingerprint": fingerprint,
                     "generated_at": generated_at,
+                    "agent_version": agent_version,
+                    "state": "open",
                 }
                 append_line(self.recommendations_path, json.dumps(line, sort_keys=True))
         return len(recommendations)
@@ -187,13 +218,19 @@ class OptimizerRun:
     analyses: list[AgentAnalysis]
     fingerprint_changed: bool
     appended: int
+    ledger_changes: int = 0
 
 
 def run_optimizer(
     root: Path, agent: str | None = None, *, now: datetime | None = None
 ) -> OptimizerRun:
-    """Analyse one agent (or every agent with metrics), write analysis.json, append history."""
+    """Analyse one agent (or every agent with metrics), write analysis.json, append history.
+
+    Then the ledger is brought up to date; a ``revert`` it raises joins the
+    agent's recommendations.
+    """
     from kaizen_agentic.analysis.evidence import load_evidence
+    from kaizen_agentic.analysis.ledger import refresh_ledger
 
     config = load_config(root)
     now = now or datetime.now(timezone.utc)
@@ -206,7 +243,7 @@ def run_optimizer(
     }
     analyses = [OptimizationLoop(evidence[name]).analyse() for name in agents]
     # over every agent's inputs, so analysing one agent and then all agrees
-    fingerprint = _fingerprint([evidence[name] for name in every], config)
+    fingerprint = _fingerprint([evidence[name] for name in every], config, now)
     optimizer = OptimizerStore(root)
     previous = optimizer.read_analysis() or {}
     generated_at = format_timestamp(now)
@@ -227,14 +264,34 @@ def run_optimizer(
                 metrics_count=analysis.execution_count,
                 fingerprint=fingerprint,
                 generated_at=generated_at,
+                agent_version=analysis.judged_version,
             )
+    ledger = refresh_ledger(root, evidence, agent=agent, now=now)
+    by_agent = {a.agent: a for a in analyses}
+    for revert in ledger.reverts:
+        if revert.agent in by_agent:
+            by_agent[revert.agent].recommendations.append(revert)
+        if isinstance(results.get(revert.agent), dict):
+            results[revert.agent].setdefault("recommendations", []).append(revert.to_dict())
+    if changed or ledger.reverts:
         optimizer.write_analysis(report)
-    return OptimizerRun(report if changed else previous, analyses, changed, appended)
+    return OptimizerRun(
+        report if changed or ledger.reverts else previous,
+        analyses,
+        changed,
+        appended,
+        ledger.appended,
+    )
 
 
-def _fingerprint(evidence: Sequence[AgentEvidence], config: Config) -> str:
-    """sha256 over the settings and each agent's name, resolved version and numbers read."""
-    digest = hashlib.sha256(json.dumps(dict(config.values), sort_keys=True).encode())
+def _fingerprint(evidence: Sequence[AgentEvidence], config: Config, now: datetime) -> str:
+    """sha256 over the day, the settings and each agent's name, resolved version and numbers.
+
+    The day is in it because the windows end today: tomorrow the same records
+    fall into different windows, so yesterday's analysis no longer describes them.
+    """
+    digest = hashlib.sha256(format_timestamp(now)[:10].encode())
+    digest.update(json.dumps(dict(config.values), sort_keys=True).encode())
     for item in evidence:
         digest.update(f"{item.agent}\x00{item.agent_version or ''}\x00{item.digest}".encode())
     return digest.hexdigest()

@@ -14,11 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kaizen_agentic.agents.template import MetricSpec
+from kaizen_agentic.agents.template import AgentTemplate, MetricSpec
 from kaizen_agentic.config import check_setting, default
 
 if TYPE_CHECKING:
     from kaizen_agentic.analysis.windows import WindowResult
+
+TIME_SUFFIX = "_time_s"
 
 DECLINING = "declining"
 
@@ -61,6 +63,41 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class AgentTargets:
+    """The targets an agent's frontmatter declares, each compared with its own kind of number.
+
+    ``time``: the first lower-is-better metric named ``*_time_s`` (``cycle_time_s``,
+    ``review_time_s`` …), against the average execution time; it replaces the
+    config's ``optimizer.slow_execution_s`` for this agent. ``quality``: the first
+    higher-is-better metric of the self-reported score (its name contains
+    ``quality``, target in (0, 1]), against ``quality_score``. The primary metric
+    is compared only with the records' ``primary_metric.value`` of its name.
+    """
+
+    primary: MetricSpec | None = None
+    time: MetricSpec | None = None
+    quality: MetricSpec | None = None
+
+    @staticmethod
+    def of(template: AgentTemplate | None) -> AgentTargets:
+        if template is None:
+            return AgentTargets()
+        declared = [m for m in (template.primary_metric, *template.secondary_metrics) if m]
+        time = next(
+            (m for m in declared if m.direction == "lower" and m.name.endswith(TIME_SUFFIX)), None
+        )
+        quality = next(
+            (
+                m
+                for m in declared
+                if m.direction == "higher" and "quality" in m.name and 0 < m.target <= 1
+            ),
+            None,
+        )
+        return AgentTargets(template.primary_metric, time, quality)
+
+
+@dataclass(frozen=True)
 class RuleInput:
     """Everything a rule may look at for one agent."""
 
@@ -72,6 +109,17 @@ class RuleInput:
     failure_reasons: Counter[str] = field(default_factory=Counter)
     primary_values: tuple[float, int] | None = None  # (mean, n) of the primary metric's values
     cost_by_period: tuple[float | None, float | None, int, int] = (None, None, 0, 0)
+    targets: AgentTargets | None = None  # None: only the primary metric is known
+
+    @property
+    def own_targets(self) -> AgentTargets:
+        if self.targets is not None:
+            return self.targets
+        metric = self.primary_metric
+        quality = (
+            metric if metric and metric.direction == "higher" and 0 < metric.target <= 1 else None
+        )
+        return AgentTargets(metric, None, quality)
 
     def reference_window(self) -> WindowResult | None:
         """The 30d window when it has data, else the widest window that does."""
@@ -85,8 +133,10 @@ Rule = Callable[[RuleInput], "Recommendation | None"]
 
 def slow_execution(data: RuleInput) -> Recommendation | None:
     window = data.reference_window()
-    limit = data.thresholds.slow_execution_s
-    if window is None or window.avg_completion_time_s is None:
+    declared = data.own_targets.time
+    limit = declared.target if declared else data.thresholds.slow_execution_s
+    source = f"frontmatter {declared.name}" if declared else "config optimizer.slow_execution_s"
+    if window is None or window.avg_completion_time_s is None or limit <= 0:
         return None
     average = window.avg_completion_time_s
     if average <= limit:
@@ -103,6 +153,7 @@ def slow_execution(data: RuleInput) -> Recommendation | None:
             "window": window.window,
             "avg_completion_time_s": average,
             "threshold_s": limit,
+            "threshold_source": source,
             "n": window.n,
             "avg_tool_invocations": tools,
         },
@@ -152,15 +203,19 @@ def low_success_rate(data: RuleInput) -> Recommendation | None:
 
 
 def quality_below_target(data: RuleInput) -> Recommendation | None:
-    metric = data.primary_metric
+    """Like with like: primary values against the primary target, quality_score against a
+    quality target; a self-reported score is never held against, say, a test pass rate."""
+    targets = data.own_targets
     window = data.reference_window()
-    if metric is None or window is None:
+    if window is None:
         return None
     measured = 0
-    if data.primary_values is not None:
+    if targets.primary is not None and data.primary_values is not None:
+        metric = targets.primary
         observed, measured = data.primary_values
         source = f"primary_metric {metric.name}"
-    elif metric.direction == "higher" and 0 < metric.target <= 1 and window.avg_quality_score:
+    elif targets.quality is not None and window.avg_quality_score:
+        metric = targets.quality
         observed, source = window.avg_quality_score, "quality_score"
     else:
         return None

@@ -9,6 +9,7 @@ import click
 
 from kaizen_agentic.cli._output import F, style
 from kaizen_agentic.cli._params import host_or_this
+from kaizen_agentic.errors import KaizenError
 from kaizen_agentic.fleet import Roster, open_roster
 from kaizen_agentic.fleet.state import DEFAULT_STATE_DIR
 
@@ -30,7 +31,17 @@ def load_fleet_roster(
     roster = open_roster(
         roster_file, hub_url, environ=os.environ, domain=domain, only_scheduled=True
     )
-    return roster, host_or_this(host)
+    return roster, roster.require_host(host_or_this(host))
+
+
+def existing_state(state_dir: Path) -> Path:
+    """*state_dir* for a command that only reads it: it must exist (it is never created)."""
+    if not (state_dir / "state.sqlite").is_file():
+        raise KaizenError(
+            f"no fleet state in {state_dir}: pass the --state folder that fleet run or fleet "
+            "serve writes to (nothing is created by this command)"
+        )
+    return state_dir
 
 
 def warn(message: str) -> None:

@@ -38,10 +38,15 @@ def activity_group() -> None:
     "--timezone", "zone", default="UTC", show_default=True, help="IANA time zone of the triggers."
 )
 @click.option("--domain", help="Only repos of this domain (resolver parameter).")
-def render_command(cadence: str, out: Path, zone: str, domain: str | None) -> None:
+@click.option(
+    "--force", is_flag=True, help="Overwrite definitions edited since they were rendered."
+)
+def render_command(cadence: str, out: Path, zone: str, domain: str | None, force: bool) -> None:
     """Write the metrics-optimize, coach-orientation and optimization-review definitions.
 
-    They are written with enabled: false, for an operator to review.
+    They are written with enabled: false, for an operator to review. A
+    definition edited since it was rendered (e.g. enabled: true set by hand)
+    is kept: nothing is written (exit 1) unless --force.
 
     Example:
 
@@ -53,5 +58,5 @@ def render_command(cadence: str, out: Path, zone: str, domain: str | None) -> No
     problem = timezone_problem(zone)
     if problem:
         raise click.BadParameter(problem, param_hint="--timezone")
-    for path in render_activities(out, cadence, timezone=zone, domain=domain):
+    for path in render_activities(out, cadence, timezone=zone, domain=domain, force=force):
         click.echo(f"wrote {path}")

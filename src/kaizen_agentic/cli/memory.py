@@ -130,7 +130,7 @@ def brief_command(agent: str | None, target: Path, as_json: bool) -> None:
         kaizen-agentic memory brief
         kaizen-agentic memory brief tdd-workflow --json
     """
-    from kaizen_agentic.orient.bundle import coach_brief, render_brief_markdown
+    from kaizen_agentic.orient.brief import coach_brief, render_brief_markdown
 
     sections = coach_brief(target, agent)
 

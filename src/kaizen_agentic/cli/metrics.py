@@ -41,11 +41,25 @@ def roots_option(func: F) -> F:
 def _query_roots(
     roots: tuple[Path, ...], roster_file: Path | None, host: str | None, target: Path
 ) -> list[Path]:
+    return [root for root, _ in _query_repos(roots, roster_file, host, target)]
+
+
+def _query_repos(
+    roots: tuple[Path, ...], roster_file: Path | None, host: str | None, target: Path
+) -> list[tuple[Path, str | None]]:
+    """(root, the roster's domain for it — None for a --root) of every repo a query reads."""
     if roster_file is None:
-        return list(roots) or [target]
+        return [(root, None) for root in list(roots) or [target]]
     from kaizen_agentic.fleet import load_roster
 
-    return [*roots, *load_roster(roster_file).checkouts(host_or_this(host))]
+    roster = load_roster(roster_file)
+    name = roster.require_host(host_or_this(host))
+    from_roster = [
+        (path, repo.domain)
+        for repo in roster.repos
+        if repo.active and (path := repo.path_on(name)) is not None and path.is_dir()
+    ]
+    return [*((root, None) for root in roots), *from_roster]
 
 
 @click.group("metrics")
@@ -448,7 +462,14 @@ def query_command(
     record_filter = build_filter(
         agent=agent, project=project, domain=domain, since=since, until=until
     )
-    rows = aggregate(iter_records(_query_roots(roots, roster_file, host, target), record_filter))
+    repos = _query_repos(roots, roster_file, host, target)
+    rows = aggregate(
+        iter_records(
+            [root for root, _ in repos],
+            record_filter,
+            repo_domains={root: domain for root, domain in repos if domain is not None},
+        )
+    )
 
     def human() -> None:
         if not rows:
@@ -699,3 +720,74 @@ def publish_command(
         )
 
     emit({"path": str(package.path), "manifest": package.manifest}, as_json=as_json, human=human)
+
+
+@metrics_group.command("recommendations")
+@click.argument("words", nargs=-1, metavar="[AGENT] | dismiss ID")
+@click.option(
+    "--state",
+    type=click.Choice(["open", "addressed", "verified", "not_verified", "regressed", "dismissed"]),
+    help="Only entries in this state.",
+)
+@click.option("--why", help="With dismiss: why the recommendation does not apply.")
+@target_option
+@json_option
+def recommendations_command(
+    words: tuple[str, ...], state: str | None, why: str | None, target: Path, as_json: bool
+) -> None:
+    """The recommendation ledger: what became of every recommendation.
+
+    open → addressed (a new prompt version has runs) → verified (compare says
+    improved) | not_verified (no significant difference) | regressed (then a
+    revert recommendation names the version to go back to); or dismissed.
+    States are derived from the evidence and recorded, with their dates, in
+    .kaizen/metrics/optimizer/recommendations.jsonl.
+
+    `metrics recommendations dismiss ID --why TEXT` dismisses an open or
+    addressed recommendation.
+
+    Example:
+
+    \b
+        kaizen-agentic metrics recommendations code-reviewer --state open
+        kaizen-agentic metrics recommendations dismiss 3f2a9c0d1e4b5a6f --why "flaky CI week"
+    """
+    from kaizen_agentic.analysis.ledger import dismiss, recommendation_ledger
+
+    if words[:1] == ("dismiss",):
+        if len(words) != 2 or not why or state:
+            raise click.UsageError("use: metrics recommendations dismiss ID --why TEXT")
+        entry = dismiss(target, words[1], why)
+        emit(entry.to_dict(), as_json=as_json, human=lambda: click.echo(entry.line()))
+        return
+    if len(words) > 1 or why:
+        raise click.UsageError("use: metrics recommendations [AGENT] [--state S]")
+    agent = check_agent_name(click.get_current_context(), None, words[0]) if words else None
+    entries = recommendation_ledger(target, agent, state=state)
+
+    def human() -> None:
+        if not entries:
+            click.echo(
+                "No recommendations in the ledger" + (f" in state {state}." if state else ".")
+            )
+            return
+        click.echo(
+            table(
+                ["ID", "AGENT", "RULE", "SEVERITY", "STATE", "RAISED ON", "SINCE", "BY"],
+                [
+                    [
+                        e.id,
+                        e.agent,
+                        e.rule,
+                        e.severity,
+                        e.state,
+                        (e.raised_on or "")[:12],
+                        (e.history[-1].at if e.history else e.raised_at)[:10],
+                        (e.candidate or "")[:12],
+                    ]
+                    for e in entries
+                ],
+            )
+        )
+
+    emit({"recommendations": [e.to_dict() for e in entries]}, as_json=as_json, human=human)

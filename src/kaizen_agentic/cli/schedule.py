@@ -170,20 +170,38 @@ def _print_listing(listing: ScheduleListing, show_all: bool) -> None:
 @click.option(
     "--emit", is_flag=True, help="Also write a kaizen.schedule.prepared event to the outbox."
 )
+@click.option(
+    "--for",
+    "for_agent",
+    metavar="AGENT",
+    callback=check_agent_name,
+    help="coach/optimization: the agent to work on. [default: the one most in need]",
+)
 @target_option
 @json_option
-def prepare_command(agent: str, fmt: str, emit: bool, target: Path, as_json: bool) -> None:
+def prepare_command(
+    agent: str, fmt: str, emit: bool, for_agent: str | None, target: Path, as_json: bool
+) -> None:
     """Print the orientation bundle a scheduled run of AGENT starts from.
 
     Built offline from local files: the agent prompt, project memory, the
-    performance summary, open recommendations, SCOPE.md/TODO.md pointers and
-    the session-close commands. JSON mode (--format json, or --json) prints
-    only the JSON document.
+    performance summary, open recommendations, the recommendation ledger,
+    SCOPE.md/TODO.md pointers and the session-close commands (shell-quoted).
+    JSON mode (--format json, or --json) prints only the JSON document.
+
+    The meta agents coach and optimization work on a target: the agent given
+    with --for, else the one that most needs attention (a regressed
+    comparison, then the most severe open recommendation, then a declining
+    trend, then the widest miss of its own target; ties: most runs). Their
+    bundle carries the target's prompt, Performance Summary, ledger, latest
+    comparison and feedback, and one digest line per other agent (JSON:
+    target, target_reason, digest). With no agent in need it says why.
 
     Example:
 
     \b
         kaizen-agentic schedule prepare coach
+        kaizen-agentic schedule prepare coach --for code-reviewer
         kaizen-agentic schedule prepare coach --json | python -m json.tool
     """
     from kaizen_agentic.orient.bundle import (
@@ -194,7 +212,7 @@ def prepare_command(agent: str, fmt: str, emit: bool, target: Path, as_json: boo
 
     if as_json:
         fmt = "json"
-    bundle = build_bundle(target, agent)
+    bundle = build_bundle(target, agent, target=for_agent)
     text = render_bundle_json(bundle) if fmt == "json" else render_bundle_markdown(bundle)
     click.echo(text)
     if emit:

@@ -4,17 +4,24 @@ A cycle is one run of the loop over a repo's due slots; it succeeded when
 every step of every slot completed. The bootstrap exit criterion holds when
 each active repo has at least :data:`REQUIRED_CONSECUTIVE` consecutive
 successful cycles, counting back from its latest — the evidence for moving
-a cadence from hourly to daily to weekly.
+a cadence from hourly to daily to weekly — and none is ``stale``: skipped by
+discovery (checkout missing, schedule invalid) or without a cycle since its
+latest due slot (plus the grace a slot has to start).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from kaizen_agentic._time import format_timestamp, parse_timestamp
 from kaizen_agentic.fleet.state import FleetState
+
+if TYPE_CHECKING:
+    from kaizen_agentic.fleet.resolver import ScheduledRun, SkippedRepo
 
 REQUIRED_CONSECUTIVE = 3
 RECENT_CYCLES = 5
@@ -25,16 +32,19 @@ class RepoHealth:
     repo: str
     consecutive_successes: int
     recent: list[dict[str, Any]] = field(default_factory=list)
+    stale: str | None = None  # why the repo is stale, None when it is not
 
     @property
     def meets_criterion(self) -> bool:
-        return self.consecutive_successes >= REQUIRED_CONSECUTIVE
+        return self.stale is None and self.consecutive_successes >= REQUIRED_CONSECUTIVE
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "repo": self.repo,
             "consecutive_successes": self.consecutive_successes,
             "meets_criterion": self.meets_criterion,
+            "stale": self.stale is not None,
+            "stale_reason": self.stale,
             "recent_cycles": self.recent,
         }
 
@@ -56,8 +66,20 @@ class FleetHealth:
         }
 
 
-def fleet_health(state_dir: Path, active_repos: Sequence[str]) -> FleetHealth:
-    """Health of every repo with cycles, judged against *active_repos*."""
+def fleet_health(
+    state_dir: Path,
+    active_repos: Sequence[str],
+    *,
+    skipped: Sequence[SkippedRepo] = (),
+    runs: Sequence[ScheduledRun] = (),
+    now: datetime | None = None,
+    grace: timedelta = timedelta(hours=1),
+) -> FleetHealth:
+    """Health of every repo with cycles, judged against *active_repos*.
+
+    *skipped* (repos discovery left out) are stale; so is a repo of *runs*
+    whose last cycle is older than its latest slot due by *now* less *grace*.
+    """
     state = FleetState(state_dir)
     try:
         by_repo: dict[str, list[dict[str, Any]]] = {}
@@ -77,14 +99,25 @@ def fleet_health(state_dir: Path, active_repos: Sequence[str]) -> FleetHealth:
                 ]
     finally:
         state.close()
-    repos = [
-        RepoHealth(repo, _trailing_successes(cycles), cycles[-RECENT_CYCLES:][::-1])
-        for repo, cycles in sorted(by_repo.items())
-    ]
+    overdue = _overdue(runs, now or datetime.now(timezone.utc), grace)
+    why_skipped = {
+        s.repo: f"skipped by discovery ({s.reason}{': ' + '; '.join(s.errors) if s.errors else ''})"
+        for s in skipped
+    }
+    repos = []
+    for repo in sorted({*by_repo, *why_skipped}):
+        cycles = by_repo.get(repo, [])
+        last = cycles[-1]["at"] if cycles else None
+        stale = why_skipped.get(repo) or _stale_since(overdue.get(repo), last)
+        repos.append(
+            RepoHealth(repo, _trailing_successes(cycles), cycles[-RECENT_CYCLES:][::-1], stale)
+        )
     known = {r.repo: r for r in repos}
-    reasons = []
+    reasons = [f"{r.repo}: stale — {r.stale}" for r in repos if r.stale]
     for repo in sorted(active_repos):
         health = known.get(repo)
+        if health is not None and health.stale:
+            continue
         if health is None:
             reasons.append(f"{repo}: no cycles recorded yet")
         elif not health.meets_criterion:
@@ -96,9 +129,36 @@ def fleet_health(state_dir: Path, active_repos: Sequence[str]) -> FleetHealth:
                 f"{repo}: {health.consecutive_successes} consecutive successful "
                 f"cycles, needs {REQUIRED_CONSECUTIVE}{why}"
             )
-    if not active_repos:
+    if not active_repos and not skipped:
         reasons.append("no active repos with a schedule on this host")
     return FleetHealth(repos, not reasons, reasons)
+
+
+def _overdue(runs: Sequence[ScheduledRun], now: datetime, grace: timedelta) -> dict[str, datetime]:
+    """Per repo, its latest slot that should have run by *now* (its start grace included)."""
+    from kaizen_agentic.schedule import fire_times, resolve_timezone
+
+    cutoff = now - grace
+    latest: dict[str, datetime] = {}
+    for run in runs:
+        slots = fire_times(
+            run.cron, resolve_timezone(run.timezone), cutoff - timedelta(days=32), cutoff
+        )
+        if slots and (run.repo not in latest or slots[-1] > latest[run.repo]):
+            latest[run.repo] = slots[-1]
+    return latest
+
+
+def _stale_since(due: datetime | None, last_cycle: str | None) -> str | None:
+    if due is None or last_cycle is None:
+        return None
+    try:
+        last = parse_timestamp(last_cycle)
+    except ValueError:
+        return None
+    if last >= due:
+        return None
+    return f"no cycle since the slot of {format_timestamp(due)} (last cycle {last_cycle})"
 
 
 def _trailing_successes(cycles: list[dict[str, Any]]) -> int:

@@ -97,6 +97,24 @@ class Roster:
     def get(self, slug: str) -> RosterRepo | None:
         return next((repo for repo in self.repos if repo.slug == slug), None)
 
+    def hosts(self) -> list[str]:
+        """Every host name some repo has a checkout on, sorted."""
+        return sorted({host for repo in self.repos for host in repo.host_paths})
+
+    def require_host(self, host: str) -> str:
+        """*host* when a repo names it (or the roster is empty); else an error listing the hosts.
+
+        A host no entry names would discover nothing, silently: a typo must not
+        look like an idle fleet.
+        """
+        known = self.hosts()
+        if known and host not in known:
+            raise InvalidInputError(
+                f"host {host!r} has no checkout in the roster ({self.source}); "
+                f"hosts it names: {', '.join(known)} — pass one with --host"
+            )
+        return host
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,

@@ -10,19 +10,23 @@ second task.
 from __future__ import annotations
 
 import json
+import shlex
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic._fs import atomic_write_text
 from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.fleet.resolver import ScheduledRun
 from kaizen_agentic.fleet.state import FleetState, new_cycle_id
 from kaizen_agentic.schedule import fire_times, resolve_timezone
+
+if TYPE_CHECKING:
+    from kaizen_agentic.orient.bundle import PrepareBundle
 
 DEFAULT_GRACE = timedelta(hours=1)
 LABELS = ("kaizen", "agent-run", "scheduled", "automated")
@@ -84,6 +88,11 @@ class CycleReport:
     dry_run: bool
     due: list[DueRun]
     outcomes: list[RunOutcome] = field(default_factory=list)
+    already_run: frozenset[str] = frozenset()  # of a dry run: the due slots that completed
+
+    def due_status(self, due: DueRun) -> str:
+        """A dry run's word for a due slot: ``due``, or ``already_run`` as a real run says."""
+        return "already_run" if _key(due) in self.already_run else "due"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,7 +100,13 @@ class CycleReport:
             "at": self.at,
             "dry_run": self.dry_run,
             "due": [
-                {"repo": d.run.repo, "agent": d.run.agent, "slot": d.slot_key} for d in self.due
+                {
+                    "repo": d.run.repo,
+                    "agent": d.run.agent,
+                    "slot": d.slot_key,
+                    **({"status": self.due_status(d)} if self.dry_run else {}),
+                }
+                for d in self.due
             ],
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
@@ -107,7 +122,9 @@ def due_runs(
         slots = fire_times(run.cron, zone, at - grace, at)
         if slots:
             due.append(DueRun(run, slots[-1]))
-    return due
+    # within a repo, slots run in their scheduled order: optimize at 9:00 refreshes
+    # the evidence the coach bundle of 9:15 is built from
+    return sorted(due, key=lambda d: (d.run.repo, d.slot))
 
 
 def slot_stamp(slot: datetime) -> str:
@@ -123,31 +140,45 @@ def task_path(state_dir: Path, due: DueRun) -> Path:
     return state_dir / "tasks" / due.run.repo / f"{due.run.agent}-{slot_stamp(due.slot)}.json"
 
 
-def build_task(due: DueRun, bundle: dict[str, Any], bundle_file: Path) -> dict[str, Any]:
-    """The task an activity-core rule would create for this run."""
+def build_task(due: DueRun, bundle: PrepareBundle, bundle_file: Path) -> dict[str, Any]:
+    """The task an activity-core rule would create for this run.
+
+    A meta agent's task names its target: in the title, the labels and the
+    ``target_agent`` key.
+    """
     run = due.run
     kind = _TITLE_KIND.get(run.agent, f"{run.agent} run")
-    severities = {r.get("severity") for r in bundle.get("recommendations") or []}
-    close = "\n".join(f"   - {command}" for command in bundle["session_close"])
+    severities = {r.get("severity") for r in bundle.recommendations}
+    close = "\n".join(f"   - {command}" for command in bundle.session_close)
+    target = bundle.target.agent if bundle.target else None
+    work = (
+        f"2. Work on the target agent {target} ({bundle.target_reason}): follow the agent "
+        "prompt, the target's evidence and its open recommendations in the bundle.\n"
+        if target
+        else "2. Follow the agent prompt and the open recommendations in the bundle.\n"
+    )
     description = (
         f"Scheduled kaizen run of {run.agent} for {run.repo} (slot {due.slot_key}).\n\n"
-        f"1. Load the orientation bundle: {bundle_file}\n"
+        f"1. Load the orientation bundle: {shlex.quote(str(bundle_file))}\n"
         f"   (or regenerate it: {run.prepare_command})\n"
-        f"2. Follow the agent prompt and the open recommendations in the bundle.\n"
+        f"{work}"
         f"3. Close the session:\n{close}\n"
     )
     return {
-        "title": f"{run.cadence.capitalize()} {kind}: {run.repo}",
+        "title": f"{run.cadence.capitalize()} {kind}: {run.repo}"
+        + (f" — {target}" if target else ""),
         "description": description,
         "target_repo": run.repo,
         "priority": "high" if "high" in severities else "medium",
-        "labels": [*LABELS[:2], run.agent, *LABELS[2:]],
+        "labels": [*LABELS[:2], run.agent, *([target] if target else []), *LABELS[2:]],
         "agent": run.agent,
+        "target_agent": target,
+        "target_reason": bundle.target_reason or None,
         "slot": due.slot_key,
         "root": run.root,
         "bundle_path": str(bundle_file),
         "prepare_command": run.prepare_command,
-        "session_close": bundle["session_close"],
+        "session_close": bundle.session_close,
     }
 
 
@@ -170,7 +201,7 @@ def execute_run(
     run = due.run
     root = Path(run.root)
     outcome = RunOutcome(run.repo, run.agent, due.slot_key, "done")
-    bundle: dict[str, Any] = {}
+    prepared: list[PrepareBundle] = []
 
     def optimize() -> None:
         from kaizen_agentic.analysis.optimizer import run_optimizer_with_event
@@ -178,7 +209,8 @@ def execute_run(
         run_optimizer_with_event(root, now=now)
 
     def prepare() -> None:
-        bundle.update(build_bundle(root, run.agent, now=now))
+        bundle = build_bundle(root, run.agent, now=now)
+        prepared.append(bundle)
         text = render_bundle_markdown(bundle)
         target = bundle_path(state_dir, due)
         atomic_write_text(target, text)
@@ -189,7 +221,7 @@ def execute_run(
 
     def write_task() -> None:
         target = task_path(state_dir, due)
-        task = build_task(due, bundle, bundle_path(state_dir, due))
+        task = build_task(due, prepared[-1], bundle_path(state_dir, due))
         atomic_write_text(target, json.dumps(task, indent=2) + "\n")
         outcome.task_path = str(target)
 
@@ -248,6 +280,7 @@ def run_slots(
     state_dir = state_dir.resolve()  # tasks name their bundle by a path valid anywhere
     report = CycleReport(new_cycle_id(), format_timestamp(at), dry_run, list(due))
     if dry_run:
+        report.already_run = _already_run(state_dir, report.due)
         return report
     state = FleetState(state_dir)
     try:
@@ -326,6 +359,26 @@ def _run_claimed(
         now=finished,
     )
     return outcome
+
+
+def _already_run(state_dir: Path, due: Sequence[DueRun]) -> frozenset[str]:
+    """The slot keys (``repo/agent@slot``) of *due* that completed before, as a run would say.
+
+    Reads the state database when there is one and never creates it.
+    """
+    if not (state_dir / "state.sqlite").is_file():
+        return frozenset()
+    state = FleetState(state_dir)
+    try:
+        return frozenset(
+            _key(d) for d in due if state.slot_status(d.run.repo, d.run.agent, d.slot_key) == "done"
+        )
+    finally:
+        state.close()
+
+
+def _key(due: DueRun) -> str:
+    return f"{due.run.repo}/{due.run.agent}@{due.slot_key}"
 
 
 def _record_cycles(state: FleetState, report: CycleReport) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -76,14 +76,30 @@ class RecordFilter:
         )
 
 
-def iter_records(roots: Sequence[Path], record_filter: RecordFilter) -> Iterator[dict[str, Any]]:
-    """Matching records across *roots*, repo by repo, agent by agent, in file order."""
+def iter_records(
+    roots: Sequence[Path],
+    record_filter: RecordFilter,
+    *,
+    repo_domains: Mapping[Path, str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Matching records across *roots*, repo by repo, agent by agent, in file order.
+
+    *repo_domains* gives a repo's domain (a roster's ``domain``): its records
+    carry that domain, whatever they recorded, so a roster query by domain
+    finds what ``fleet discover --domain`` finds.
+    """
+    domains = repo_domains or {}
     for root in roots:
+        domain = domains.get(root)
+        if domain is not None and record_filter.domain not in (None, domain):
+            continue
         agents = MetricsStore.list_agents(root)
         if record_filter.agent is not None:
             agents = [a for a in agents if a == record_filter.agent]
         for agent in agents:
             for record in MetricsStore(root, agent).iter_executions():
+                if domain is not None:
+                    record = {**record, "domain": domain}
                 if record_filter.keeps(record):
                     yield record
 

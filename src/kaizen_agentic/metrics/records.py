@@ -23,8 +23,8 @@ COST_KEYS = (
     "tool_invocations",
     "usd",
 )
-COLLABORATION_KEYS = ("handoffs", "messages", "helpfulness")
 COST_SOURCES = ("reported", "computed")
+COLLABORATION_KEYS = ("handoffs", "messages", "helpfulness")
 HELIX_ENV = "HELIX_SESSION_UID"
 
 
@@ -59,7 +59,6 @@ def validate_record(record: Mapping[str, Any]) -> None:
         _check_timestamp(record["timestamp"])
     _check_primary_metric(record.get("primary_metric"))
     _check_cost(record.get("cost"))
-    _check_numbers_mapping(record, "cost", COST_KEYS)
     _check_numbers_mapping(record, "collaboration", COLLABORATION_KEYS)
     metadata = record.get("metadata")
     if metadata is not None and not isinstance(metadata, Mapping):
@@ -136,11 +135,13 @@ def _check_primary_metric(value: Any) -> None:
         raise RecordError("primary_metric.value: required")
 
 
-def _check_cost(value: Any) -> None:
-    """``cost.source`` says where ``usd`` came from (SPEC §3); the other keys are numbers."""
-    source = value.get("source", COST_SOURCES[0]) if isinstance(value, Mapping) else None
-    if isinstance(value, Mapping) and source not in COST_SOURCES:
-        raise RecordError(f"cost.source: must be one of {', '.join(COST_SOURCES)}, got {source!r}")
+def _check_cost(cost: Any) -> None:
+    """The cost numbers, and ``cost.source`` (who says so: ``reported`` or ``computed``)."""
+    if isinstance(cost, Mapping) and "source" in cost:
+        if cost["source"] not in COST_SOURCES:
+            raise RecordError(f"cost.source: must be one of {', '.join(COST_SOURCES)}")
+        cost = {k: v for k, v in cost.items() if k != "source"}
+    _check_numbers_mapping({"cost": cost}, "cost", COST_KEYS)
 
 
 def _check_numbers_mapping(record: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> None:

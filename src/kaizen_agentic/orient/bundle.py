@@ -1,16 +1,19 @@
-"""Orientation for the next agent run: the prepare bundle (SPEC §6) and the coach brief (§5).
+"""The prepare bundle a scheduled run starts from (SPEC §6).
 
-Both are built offline from the repo's own files — the agent prompt, its
-memory, metrics, the optimizer's open recommendations and the repo's
-SCOPE.md / TODO.md — and rendered as markdown or returned as plain data.
-Nothing here executes or shells out to anything found in the repo.
+Built offline from the repo's own files — the agent prompt, its memory,
+metrics, the recommendation ledger and the repo's SCOPE.md / TODO.md — as a
+typed :class:`PrepareBundle`, rendered to markdown or JSON from that value.
+A meta agent's bundle (coach, optimization) is about a target: the agent
+that most needs attention (:mod:`kaizen_agentic.orient.target`), with the
+coach's view of it and a one-line digest of every other agent. Nothing here
+executes or shells out to anything found in the repo.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,9 +22,17 @@ from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.errors import KaizenError
 from kaizen_agentic.metrics.render import performance_summary_markdown
-from kaizen_agentic.metrics.store import MetricsStore
 from kaizen_agentic.names import validate_name
-from kaizen_agentic.paths import AGENTS_STATE_RELATIVE
+from kaizen_agentic.orient.brief import (
+    BriefSection,
+    brief_agents,
+    brief_section,
+    ledger_lines,
+    metrics_summary,
+    recommendation_lines,
+    section_body,
+)
+from kaizen_agentic.orient.target import META_AGENTS, Attention, assess
 
 POINTER_FILES = {"scope": "SCOPE.md", "todo": "TODO.md"}
 
@@ -32,78 +43,277 @@ def prepare_command(agent: str, root: Path | str) -> str:
 
 
 def session_close_commands(agent: str, root: Path) -> list[str]:
-    """What the agent runs when it finishes: record the outcome, keep one learning."""
+    """What the agent runs when it finishes: record the outcome, keep one learning.
+
+    Every interpolated value is shell-quoted: a root with a space or a quote
+    stays one argument when the line is pasted into a shell.
+    """
+    name, where = shlex.quote(agent), shlex.quote(str(root))
     return [
-        f"kaizen-agentic metrics record {agent} --success --time <seconds> --quality <0-1> "
-        f"--target {root}",
-        f"kaizen-agentic metrics record {agent} --failure --time <seconds> --target {root}",
-        f'kaizen-agentic memory add {agent} "<one learning>" --section learnings --target {root}',
+        f"kaizen-agentic metrics record {name} --success --time <seconds> --quality <0-1> "
+        f"--target {where}",
+        f"kaizen-agentic metrics record {name} --failure --time <seconds> --target {where}",
+        f'kaizen-agentic memory add {name} "<one learning>" --section learnings --target {where}',
     ]
 
 
-def build_bundle(root: Path, agent: str, *, now: datetime | None = None) -> dict[str, Any]:
-    """The §6 bundle as plain data; an unknown (well-formed) agent still gets one."""
+@dataclass(frozen=True)
+class TargetView:
+    """What a meta agent's bundle carries about its target."""
+
+    agent: str
+    reason: str
+    prompt: str | None
+    prompt_found: bool
+    prompt_file: str
+    section: BriefSection
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "reason": self.reason,
+            "agent_prompt": self.prompt,
+            "agent_prompt_found": self.prompt_found,
+            "prompt_file": self.prompt_file,
+            "metrics_summary": self.section.metrics_summary,
+            "recommendations": self.section.recommendations,
+            "ledger": self.section.ledger,
+            "comparison": self.section.comparison,
+            "feedback": self.section.feedback,
+        }
+
+
+@dataclass(frozen=True)
+class PrepareBundle:
+    """The §6 bundle. ``to_dict()`` gives the JSON document, keys in the documented order.
+
+    For a meta agent ``recommendations`` are the target's open ones (the work
+    to do), ``target`` is None when no agent needs attention (``target_reason``
+    says why) and ``digest`` has one line per other agent.
+    """
+
+    agent: str
+    project: str
+    generated: str
+    agent_prompt: str | None
+    agent_prompt_found: bool
+    agent_source: str | None
+    memory: str | None
+    metrics_summary: dict[str, Any] | None
+    recommendations: list[dict[str, Any]]
+    pointers: dict[str, str | None]
+    session_close: list[str]
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    meta: bool = False
+    target: TargetView | None = None
+    target_reason: str = ""
+    digest: list[Attention] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "agent": self.agent,
+            "project": self.project,
+            "generated": self.generated,
+            "agent_prompt": self.agent_prompt,
+            "agent_prompt_found": self.agent_prompt_found,
+            "agent_source": self.agent_source,
+            "memory": self.memory,
+            "metrics_summary": self.metrics_summary,
+            "recommendations": self.recommendations,
+            "pointers": self.pointers,
+            "session_close": self.session_close,
+            "ledger": self.ledger,
+        }
+        if self.meta:
+            document["target"] = self.target.to_dict() if self.target else None
+            document["target_reason"] = self.target_reason
+            document["digest"] = [a.to_dict() for a in self.digest]
+        return document
+
+
+def build_bundle(
+    root: Path, agent: str, *, target: str | None = None, now: datetime | None = None
+) -> PrepareBundle:
+    """The §6 bundle; an unknown (well-formed) agent still gets one.
+
+    For a meta agent, *target* names the agent to work on (default: the one
+    most in need of attention); it is refused for any other agent.
+    """
+    from kaizen_agentic.analysis.ledger import open_recommendations, read_ledger
+    from kaizen_agentic.errors import InvalidInputError
     from kaizen_agentic.orient.memory import read_memory
 
     validate_name(agent)
+    if target is not None:
+        validate_name(target)
+        if agent not in META_AGENTS:
+            raise InvalidInputError(
+                f"--for works on a meta agent ({', '.join(META_AGENTS)}); "
+                f"{agent} is prepared for itself — drop --for"
+            )
     now = now or datetime.now(timezone.utc)
-    resolved = AgentRegistry(root).resolve(agent)
-    prompt = None
-    if resolved is not None:
-        try:
-            prompt = resolved.load().body
-        except KaizenError:
-            prompt = resolved.path.read_text(encoding="utf-8", errors="replace")
-    return {
-        "agent": agent,
-        "project": root.resolve().name,
-        "generated": format_timestamp(now),
-        "agent_prompt": prompt,
-        "agent_prompt_found": resolved is not None,
-        "agent_source": str(resolved.path) if resolved else None,
-        "memory": read_memory(root, agent),
-        "metrics_summary": _metrics_summary(root, agent, now),
-        "recommendations": _open_recommendations(root, agent),
-        "pointers": {
+    prompt, resolved = _prompt(root, agent)
+    bundle = PrepareBundle(
+        agent=agent,
+        project=root.resolve().name,
+        generated=format_timestamp(now),
+        agent_prompt=prompt,
+        agent_prompt_found=resolved is not None,
+        agent_source=str(resolved) if resolved else None,
+        memory=read_memory(root, agent),
+        metrics_summary=metrics_summary(root, agent, now),
+        recommendations=open_recommendations(root, agent),
+        pointers={
             key: name if (root / name).is_file() else None for key, name in POINTER_FILES.items()
         },
-        "session_close": session_close_commands(agent, root),
-    }
+        session_close=session_close_commands(agent, root),
+        ledger=[e.to_dict() for e in read_ledger(root, agent)],
+    )
+    if agent not in META_AGENTS:
+        return bundle
+    return _with_target(root, bundle, target, now)
 
 
-def render_bundle_markdown(bundle: dict[str, Any]) -> str:
-    agent = bundle["agent"]
+def _prompt(root: Path, agent: str) -> tuple[str | None, Path | None]:
+    resolved = AgentRegistry(root).resolve(agent)
+    if resolved is None:
+        return None, None
+    try:
+        return resolved.load().body, resolved.path
+    except KaizenError:
+        return resolved.path.read_text(encoding="utf-8", errors="replace"), resolved.path
+
+
+def _with_target(
+    root: Path, bundle: PrepareBundle, chosen: str | None, now: datetime
+) -> PrepareBundle:
+    from dataclasses import replace
+
+    from kaizen_agentic.analysis.optimizer import OptimizerStore
+
+    candidates = [a for a in brief_agents(root) if a != bundle.agent]
+    if chosen is not None and chosen not in candidates:
+        candidates.append(chosen)
+    ranked = assess(root, candidates, now=now)
+    first = next((a for a in ranked if a.agent == chosen), None) if chosen else None
+    if first is None and chosen is None and ranked and ranked[0].needs_attention:
+        first = ranked[0]
+    if first is None:
+        reason = _no_target_reason(ranked)
+        return replace(bundle, meta=True, target_reason=reason, digest=ranked)
+    reason = (
+        f"chosen with --for; it needs attention for {first.reason()}"
+        if chosen and first.needs_attention
+        else "chosen with --for"
+        if chosen
+        else f"{first.reason()} ({_checked(ranked)})"
+    )
+    analysis = (OptimizerStore(root).read_analysis() or {}).get("agents") or {}
+    section = brief_section(root, first.agent, now=now, analysis=analysis, summary=first.summary)
+    prompt, path = _prompt(root, first.agent)
+    view = TargetView(
+        agent=first.agent,
+        reason=reason,
+        prompt=prompt,
+        prompt_found=path is not None,
+        prompt_file=_relative(root, path) if path else f"agents/agent-{first.agent}.md",
+        section=section,
+    )
+    return replace(
+        bundle,
+        meta=True,
+        target=view,
+        target_reason=reason,
+        recommendations=section.recommendations,
+        digest=[a for a in ranked if a.agent != first.agent],
+    )
+
+
+def _checked(ranked: list[Attention]) -> str:
+    if len(ranked) == 1:
+        return "the only agent with memory or metrics"
+    return f"the most in need of {len(ranked)} agents with memory or metrics"
+
+
+def _no_target_reason(ranked: list[Attention]) -> str:
+    if not ranked:
+        return "no other agent in this repo has memory or metrics yet"
+    return (
+        f"no agent needs attention: {len(ranked)} checked — no regressed comparison, no open "
+        "recommendation, no declining trend, and every declared target met"
+    )
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def render_bundle_markdown(bundle: PrepareBundle) -> str:
+    agent = bundle.agent
     parts = [
         f"# Scheduled Run Orientation: {agent}",
         "",
-        f"Project: {bundle['project']}",
-        f"Generated: {bundle['generated']}",
-        "",
+        f"Project: {bundle.project}",
+        f"Generated: {bundle.generated}",
     ]
-    summary = performance_summary_markdown(bundle["metrics_summary"])
+    if bundle.meta:
+        parts += [f"Target: {bundle.target.agent if bundle.target else 'none'}"]
+    parts += [""]
+    summary = performance_summary_markdown(bundle.metrics_summary)
     if summary:
         parts += [summary]
     parts += ["## Agent Prompt", ""]
-    if bundle["agent_prompt_found"]:
-        parts += [nest_headings(bundle["agent_prompt"].rstrip(), 2), ""]
+    if bundle.agent_prompt_found and bundle.agent_prompt is not None:
+        parts += [nest_headings(bundle.agent_prompt.rstrip(), 2), ""]
     else:
         parts += [f"agent '{agent}' not found in registry — run: kaizen-agentic list", ""]
+    if bundle.meta:
+        parts += _target_markdown(bundle)
     parts += ["## Project Memory", ""]
     parts += [
-        nest_headings(bundle["memory"].rstrip(), 2)
-        if bundle["memory"]
+        nest_headings(bundle.memory.rstrip(), 2)
+        if bundle.memory
         else f"No memory yet — run: kaizen-agentic memory init {agent}",
         "",
     ]
     parts += ["## Open Recommendations", ""]
-    parts += _recommendation_lines(bundle["recommendations"]) or [
+    parts += recommendation_lines(bundle.recommendations) or [
         "None open. Refresh with: kaizen-agentic metrics optimize"
     ]
+    if not bundle.meta:
+        parts += ["", "## Recommendation Ledger", ""]
+        parts += ledger_lines(bundle.ledger) or ["- No recommendation raised yet."]
     parts += ["", "## Repo Pointers", ""]
-    pointers = [f"- {name}" for name in bundle["pointers"].values() if name]
+    pointers = [f"- {name}" for name in bundle.pointers.values() if name]
     parts += pointers or ["- No SCOPE.md or TODO.md in this repo."]
-    parts += ["", "## Session Close", "", "```bash", *bundle["session_close"], "```", ""]
+    parts += ["", "## Session Close", "", "```bash", *bundle.session_close, "```", ""]
     return "\n".join(parts)
+
+
+def _target_markdown(bundle: PrepareBundle) -> list[str]:
+    target = bundle.target
+    if target is None:
+        parts = ["## Target", "", f"None: {bundle.target_reason}.", ""]
+    else:
+        section = target.section
+        parts = [f"## Target: {target.agent}", "", f"Why: {target.reason}.", ""]
+        parts += [f"Prompt file: {target.prompt_file}", ""]
+        if section.performance_summary:
+            parts += [nest_headings(section.performance_summary.rstrip(), 1), ""]
+        parts += ["### Target Prompt", ""]
+        parts += [
+            nest_headings(target.prompt.rstrip(), 3)
+            if target.prompt
+            else f"agent '{target.agent}' not found in registry — run: kaizen-agentic list",
+            "",
+        ]
+        parts += section_body(section, level=3)
+    parts += ["## Other Agents", ""]
+    parts += [f"- {a.digest_line()}" for a in bundle.digest] or ["- None."]
+    return [*parts, ""]
 
 
 def nest_headings(markdown: str, levels: int) -> str:
@@ -120,150 +330,34 @@ def nest_headings(markdown: str, levels: int) -> str:
     return "\n".join(lines)
 
 
-def render_bundle_json(bundle: dict[str, Any]) -> str:
-    return json.dumps(bundle, indent=2, ensure_ascii=False)
-
-
-@dataclass(frozen=True)
-class BriefSection:
-    """The coach's view of one agent."""
-
-    agent: str
-    memory_highlights: dict[str, list[str]]
-    performance_summary: str
-    recommendations: list[dict[str, Any]]
-    comparison: dict[str, Any] | None
-    feedback: list[dict[str, Any]]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "agent": self.agent,
-            "memory_highlights": self.memory_highlights,
-            "performance_summary": self.performance_summary,
-            "recommendations": self.recommendations,
-            "comparison": self.comparison,
-            "feedback": self.feedback,
-        }
-
-
-def brief_agents(root: Path) -> list[str]:
-    """Agents with memory or metrics in *root*."""
-    with_memory = {p.parent.name for p in (root / AGENTS_STATE_RELATIVE).glob("*/memory.md")}
-    return sorted(with_memory | set(MetricsStore.list_agents(root)))
-
-
-def coach_brief(
-    root: Path, agent: str | None = None, *, now: datetime | None = None, feedback_count: int = 5
-) -> list[BriefSection]:
-    """The coach orientation for one agent, or every agent with memory or metrics."""
-    from kaizen_agentic.analysis.optimizer import OptimizerStore
-    from kaizen_agentic.orient.feedback import list_feedback
-    from kaizen_agentic.orient.memory import memory_highlights, read_memory
-
-    now = now or datetime.now(timezone.utc)
-    agents = [validate_name(agent)] if agent else brief_agents(root)
-    analysis = (OptimizerStore(root).read_analysis() or {}).get("agents") or {}
-    sections = []
-    for name in agents:
-        memory = read_memory(root, name)
-        sections.append(
-            BriefSection(
-                agent=name,
-                memory_highlights=memory_highlights(memory) if memory else {},
-                performance_summary=performance_summary_markdown(_metrics_summary(root, name, now)),
-                recommendations=_open_recommendations(root, name),
-                comparison=(analysis.get(name) or {}).get("comparison"),
-                feedback=list_feedback(root, name)[-feedback_count:],
-            )
-        )
-    return sections
-
-
-def render_brief_markdown(sections: list[BriefSection], project: str) -> str:
-    if not sections:
-        return (
-            f"# Coach Brief: {project}\n\nNo agent has memory or metrics yet. Start with: "
-            "kaizen-agentic memory init <agent>\n"
-        )
-    parts = [f"# Coach Brief: {project}", ""]
-    for section in sections:
-        parts += [f"# Agent: {section.agent}", ""]
-        parts += ["## Memory Highlights", ""]
-        highlights = [
-            f"- {heading}: {item}"
-            for heading, items in section.memory_highlights.items()
-            for item in items
-        ]
-        parts += highlights or [f"- No memory — run: kaizen-agentic memory init {section.agent}"]
-        parts += [""]
-        if section.performance_summary:
-            parts += [section.performance_summary]
-        parts += ["## Open Recommendations", ""]
-        parts += _recommendation_lines(section.recommendations) or ["- None open."]
-        parts += ["", "## Latest Version Comparison", ""]
-        parts += [
-            section.comparison["summary"]
-            if section.comparison
-            else "- No comparison yet (needs two prompt versions with runs)."
-        ]
-        parts += ["", "## Recent Feedback", ""]
-        parts += [
-            f"- {f.get('timestamp', '')[:10]} {f['rating']}/5"
-            f"{' from ' + f['from'] if f.get('from') else ''}: {f.get('comment', '')}"
-            for f in section.feedback
-        ] or ["- None yet."]
-        parts += [""]
-    return "\n".join(parts)
-
-
-def _metrics_summary(root: Path, agent: str, now: datetime) -> dict[str, Any] | None:
-    """The summary.json document of *agent* per the repo's config; None without records."""
-    from kaizen_agentic.config import load_config
-
-    # before the early return: a broken config fails the same way with or without metrics
-    config = load_config(root)
-    if not MetricsStore(root, agent).executions_path.exists():
-        return None
-    from kaizen_agentic.analysis.evidence import load_evidence, summarise
-
-    evidence = load_evidence(root, agent, config, now=now, with_runs=False)
-    return summarise(evidence).to_document() if evidence.has_records else None
-
-
-def _open_recommendations(root: Path, agent: str) -> list[dict[str, Any]]:
-    from kaizen_agentic.analysis.optimizer import OptimizerStore
-
-    return OptimizerStore(root).open_recommendations(agent)
-
-
-def _recommendation_lines(recommendations: list[dict[str, Any]]) -> list[str]:
-    return [f"- [{r.get('severity')}] {r.get('rule')}: {r.get('action')}" for r in recommendations]
+def render_bundle_json(bundle: PrepareBundle) -> str:
+    return json.dumps(bundle.to_dict(), indent=2, ensure_ascii=False)
 
 
 def emit_prepared(
-    root: Path, bundle: dict[str, Any], *, fmt: str, size: int, cadence: str | None = None
+    root: Path, bundle: PrepareBundle, *, fmt: str, size: int, cadence: str | None = None
 ) -> str:
     """Write a ``kaizen.schedule.prepared`` event (metadata only) to the outbox."""
     from kaizen_agentic.events.outbox import emit_event
     from kaizen_agentic.events.payloads import BundleSummary, SchedulePrepared
 
-    agent = bundle["agent"]
+    agent = bundle.agent
     summary = BundleSummary(
         format=fmt,
-        agent_prompt_found=bundle["agent_prompt_found"],
-        has_memory=bundle["memory"] is not None,
-        has_metrics=bundle["metrics_summary"] is not None,
-        pointers=tuple(name for name in bundle["pointers"].values() if name),
+        agent_prompt_found=bundle.agent_prompt_found,
+        has_memory=bundle.memory is not None,
+        has_metrics=bundle.metrics_summary is not None,
+        pointers=tuple(name for name in bundle.pointers.values() if name),
         bytes=size,
     )
     event = SchedulePrepared(
-        repo=bundle["project"],
+        repo=bundle.project,
         root=str(root.resolve()),
         agent=agent,
         cadence=cadence or _cadence_of(root, agent),
         prepare_command=prepare_command(agent, root),
         bundle=summary,
-        session_close=tuple(bundle["session_close"]),
+        session_close=tuple(bundle.session_close),
     )
     return emit_event(root, event)
 
