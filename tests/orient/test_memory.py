@@ -285,3 +285,19 @@ def test_highlights_are_the_last_bullets_of_each_section() -> None:
         "decisions": [],
         "open-questions": [],
     }
+
+
+def test_the_core_refuses_an_agent_nobody_knows(project: Path) -> None:
+    from kaizen_agentic.agents.registry import AgentNotFoundError
+    from kaizen_agentic.orient.feedback import add_feedback
+    from kaizen_agentic.orient.protocols import add_protocol
+
+    for write in (
+        lambda: init_memory(project, "no-such-agent", now=DAY),
+        lambda: add_memory(project, "no-such-agent", "x", now=DAY),
+        lambda: add_feedback(project, "no-such-agent", 3, "x"),
+        lambda: add_protocol(project, "no-such-agent", "steps", "1. do it"),
+    ):
+        with pytest.raises(AgentNotFoundError):
+            write()
+    assert not (project / ".kaizen").exists()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.cli._output import emit, json_option, table, target_option
 from kaizen_agentic.cli._params import check_agent_name
 from kaizen_agentic.orient.feedback import add_feedback, feedback_path, list_feedback
@@ -65,8 +64,6 @@ def add_command(
     from kaizen_agentic.orient.feedback import find_rated_run
 
     run = find_rated_run(target, agent, record_id) if record_id is not None else None
-    if run is None:
-        AgentRegistry(target).require(agent)
     add_feedback(target, agent, rating, comment, author=author, run=run)
     click.echo(f"Added feedback for {agent} (rating {rating}/5) to {feedback_path(target, agent)}")
 

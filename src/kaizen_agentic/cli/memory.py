@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.cli._output import emit, json_option, target_option
 from kaizen_agentic.cli._params import check_agent_name
 from kaizen_agentic.errors import KaizenError
@@ -50,7 +49,6 @@ def init_command(agent: str, no_metrics: bool, target: Path) -> None:
         kaizen-agentic memory init tdd-workflow
         kaizen-agentic memory init coach --no-metrics --target ../my-repo
     """
-    AgentRegistry(target).require(agent)
     result = init_memory(target, agent, scaffold_metrics=not no_metrics)
     if result.created:
         click.echo(f"Created {result.path}")
@@ -109,7 +107,6 @@ def add_command(agent: str, text: str, section: str, target: Path) -> None:
         kaizen-agentic memory add coach "Flaky test: test_sync_retries under load"
         kaizen-agentic memory add coach "Who owns the deploy key?" --section open-questions
     """
-    AgentRegistry(target).require(agent)
     path = add_memory(target, agent, text, section=section)
     click.echo(f"Added to {section} in {path}")
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from kaizen_agentic.agents import AgentRegistry
 from kaizen_agentic.cli._output import emit, json_option, table, target_option
 from kaizen_agentic.cli._params import check_agent_name, check_slug
 from kaizen_agentic.errors import InvalidInputError
@@ -107,7 +106,6 @@ def add_command(agent: str, slug: str, source: Path | None, force: bool, target:
         kaizen-agentic protocols add coach weekly-review --from-file docs/weekly-review.md
         printf '# Hotfix\\n\\n1. Branch from the tag\\n' | kaizen-agentic protocols add coach hotfix
     """
-    AgentRegistry(target).require(agent)
     text = _read_source(source)
     path = protocol_path(target, agent, slug)
     replaced = path.exists()

@@ -47,6 +47,10 @@ def add_feedback(
     """
     from kaizen_agentic._time import format_timestamp, utc_now
 
+    if run is None:  # a rating of a recorded run needs no registry entry: the run is the agent
+        from kaizen_agentic.agents import AgentRegistry
+
+        AgentRegistry(root).require(agent)
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInputError(f"rating: must be a whole number from 1 to 5, got {rating!r}")
     if not isinstance(comment, str):

@@ -89,6 +89,9 @@ def init_memory(
     An existing file is never touched. Unless *scaffold_metrics* is False the
     agent's ``.kaizen/metrics/<agent>/`` folder is created too (idempotent).
     """
+    from kaizen_agentic.agents import AgentRegistry
+
+    AgentRegistry(root).require(agent)  # a typo never starts a phantom agent
     path = memory_path(root, agent)
     with exclusive_lock(_lock_path(path)):
         created = not path.exists()
@@ -129,6 +132,9 @@ def add_memory(
     :data:`MAX_ENTRY_CHARS` characters; otherwise nothing is written.
     """
     entry = _check_entry(text)
+    from kaizen_agentic.agents import AgentRegistry
+
+    AgentRegistry(root).require(agent)  # a typo never starts a phantom agent
     if section not in SECTIONS:
         raise InvalidInputError(
             f"unknown memory section {section!r}: use one of {', '.join(SECTIONS)}"

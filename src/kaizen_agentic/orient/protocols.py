@@ -74,6 +74,9 @@ def add_protocol(
     :class:`InvalidInputError`. The write is atomic and nothing is written on
     any refusal.
     """
+    from kaizen_agentic.agents import AgentRegistry
+
+    AgentRegistry(root).require(agent)  # a typo never starts a phantom agent
     path = protocol_path(root, agent, slug)
     if not isinstance(text, str) or not text.strip():
         raise InvalidInputError(
