@@ -183,7 +183,14 @@ def execute_run(
         target = bundle_path(state_dir, due)
         atomic_write_text(target, text)
         outcome.bundle_path = str(target)
-        emit_prepared(root, bundle, fmt="markdown", size=len(text.encode()), cadence=run.cadence)
+        emit_prepared(
+            root,
+            bundle,
+            fmt="markdown",
+            size=len(text.encode()),
+            cadence=run.cadence,
+            slot=due.slot_key,
+        )
         if hold is not None:
             hold(due)
 
