@@ -287,6 +287,109 @@ def test_a_repo_skipped_by_discovery_keeps_its_schedules_until_it_leaves_the_ros
     assert run(describe(address, "kaizen:kp-a:coach")) is None
 
 
+def test_an_edit_made_on_the_server_is_set_back_by_sync(address: str, tmp_path: Path) -> None:
+    fleet = Fleet(tmp_path, "edit-host")
+    fleet.add("ed-a", {"coach": WEEKLY})
+    fleet.add("ed-b", {"coach": WEEKLY})
+    assert invoke("sync", *fleet.args(address)).exit_code == 0
+    # Someone moves one run to 11:00 and another to overlap "allow all" on the
+    # server; the memos sync wrote stay as they were.
+    run(_edit_on_server(address, "kaizen:ed-a:coach", hour=11))
+    run(_edit_on_server(address, "kaizen:ed-b:coach", allow_overlap=True))
+
+    result = invoke("sync", *fleet.args(address))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "updated  kaizen:ed-a:coach  0 9 * * 1 UTC (edited on the server)\n"
+        "updated  kaizen:ed-b:coach  0 9 * * 1 UTC (edited on the server)\n"
+        "0 created, 2 updated, 0 deleted, 0 unchanged\n"
+    )
+    edited = run(describe(address, "kaizen:ed-a:coach"))
+    assert {t.hour for t in edited.info.next_action_times} == {9}
+    assert run(describe(address, "kaizen:ed-b:coach")).schedule.policy.overlap.name == "SKIP"
+    again = invoke("sync", *fleet.args(address))
+    assert again.stdout == "0 created, 0 updated, 0 deleted, 2 unchanged\n"
+
+
+async def _edit_on_server(
+    address: str, schedule: str, *, hour: int | None = None, allow_overlap: bool = False
+) -> None:
+    import dataclasses
+
+    from temporalio.client import ScheduleOverlapPolicy, ScheduleRange, ScheduleUpdate
+
+    client = await client_for(address)
+
+    def edit(current: Any) -> ScheduleUpdate:
+        schedule = current.description.schedule
+        if hour is not None:
+            calendars = [
+                dataclasses.replace(c, hour=(ScheduleRange(hour),)) for c in schedule.spec.calendars
+            ]
+            schedule.spec = dataclasses.replace(schedule.spec, calendars=calendars)
+        if allow_overlap:
+            schedule.policy.overlap = ScheduleOverlapPolicy.ALLOW_ALL
+        return ScheduleUpdate(schedule=schedule)
+
+    await client.get_schedule_handle(schedule).update(edit)
+
+
+def test_a_roster_without_repos_deletes_nothing_without_allow_empty(
+    address: str, tmp_path: Path
+) -> None:
+    fleet = Fleet(tmp_path, "empty-host")
+    fleet.add("em-a", {"coach": WEEKLY})
+    fleet.add("em-b", {"coach": WEEKLY})
+    assert invoke("sync", *fleet.args(address)).exit_code == 0
+    fleet.roots.clear()
+    fleet.write_roster()  # repos: []
+
+    refused = invoke("sync", *fleet.args(address))
+
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr == (
+        "Error: discovery found no runs at all for host empty-host, so sync would delete all 2 "
+        "of its schedules; check the roster (a roster with no repos for this host), or pass "
+        "--allow-empty to delete them\n"
+    )
+    assert run(describe(address, "kaizen:em-a:coach")) is not None
+
+    allowed = invoke("sync", *fleet.args(address), "--allow-empty")
+    assert allowed.stdout == (
+        "deleted  kaizen:em-a:coach\ndeleted  kaizen:em-b:coach\n"
+        "0 created, 0 updated, 2 deleted, 0 unchanged\n"
+    )
+    assert run(describe(address, "kaizen:em-b:coach")) is None
+
+
+def test_one_hosts_sync_and_status_describe_only_that_hosts_schedules(
+    address: str, tmp_path: Path
+) -> None:
+    from kaizen_agentic.fleet.temporal._client import existing_schedules
+
+    mine, theirs = Fleet(tmp_path / "mine", "own-host"), Fleet(tmp_path / "theirs", "big-host")
+    mine.add("ow-a", {"coach": WEEKLY})
+    for n in range(3):
+        theirs.add(f"ow-big-{n}", {"coach": WEEKLY})
+    for fleet in (mine, theirs):
+        assert invoke("sync", *fleet.args(address)).exit_code == 0
+    wait_listed(
+        address,
+        "kaizen:ow-",
+        ["kaizen:ow-a:coach"] + [f"kaizen:ow-big-{n}:coach" for n in range(3)],
+    )
+
+    async def described(host: str) -> list[str]:
+        found = await existing_schedules(await client_for(address), host=host)
+        return sorted(i for i in found if i.startswith("kaizen:ow-"))
+
+    assert run(described("own-host")) == ["kaizen:ow-a:coach"]
+    assert len(run(described("big-host"))) == 3
+    status = invoke("status", "--address", address, "--host", "own-host", "--json")
+    assert [s["id"] for s in json.loads(status.stdout)["schedules"]] == ["kaizen:ow-a:coach"]
+
+
 def test_an_unreachable_server_is_one_line_and_exit_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

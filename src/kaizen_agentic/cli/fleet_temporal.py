@@ -57,12 +57,19 @@ def connection_options(func: F) -> F:
 @temporal_group.command("sync")
 @connection_options
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing on the server.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Delete every schedule of the host when discovery finds no repo at all "
+    "(refused without it).",
+)
 @roster_options
 @json_option
 def sync_command(
     address: str | None,
     namespace: str | None,
     dry_run: bool,
+    allow_empty: bool,
     roster_file: Path | None,
     hub_url: str | None,
     host: str | None,
@@ -77,7 +84,10 @@ def sync_command(
     that discovery no longer lists are deleted; schedules of other hosts and
     ids not starting with kaizen: are never touched, nor are those of a repo
     that discovery skipped (missing checkout, invalid schedule.yml). A second
-    sync changes nothing. Run it from cron or CI after roster changes.
+    sync changes nothing; a schedule edited on the server is set back. A
+    roster that lists no repo for the host would delete all its schedules:
+    sync refuses that unless --allow-empty. Run it from cron or CI after
+    roster changes.
 
     Example:
 
@@ -96,6 +106,7 @@ def sync_command(
         target=target,
         dry_run=dry_run,
         skipped_repos={s.repo: s.reason for s in discovery.skipped},
+        allow_empty=allow_empty,
     )
     document = {**report.to_dict(), "discovery_skipped": [s.to_dict() for s in discovery.skipped]}
 
@@ -122,6 +133,8 @@ def _print_sync(report: SyncReport) -> None:
         detail = f"{change} -> {now}" if change != now else now
         if was.task_queue != item.task_queue:
             detail += f" (task queue {was.task_queue} -> {item.task_queue})"
+        elif change == now and was.spec_hash == item.spec_hash:
+            detail += " (edited on the server)"
         click.echo(f"{style(verbs[1], fg='yellow')}  {item.id}  {detail}")
     for found in report.deleted:
         click.echo(f"{style(verbs[2], fg='red')}  {found.id}")
