@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from kaizen_agentic.fleet.temporal import (
     temporal_crons,
 )
 from kaizen_agentic.fleet.temporal.testing import LocalTemporalServer, find_temporal_cli, free_port
-from kaizen_agentic.schedule import fire_times, next_run
+from kaizen_agentic.schedule import fire_times, next_run, resolve_timezone
 from tests.fleet.helpers import make_repo, schedule_yaml
 from tests.fleet.temporal_server import (
     Fleet,
@@ -567,6 +567,103 @@ async def _next_times_from(
     return list((await handle.describe()).info.next_action_times)
 
 
+DST_ZONES = ("Europe/Berlin", "America/New_York", "Australia/Sydney", "America/Santiago")
+DST_FROM = datetime(2026, 6, 1, tzinfo=timezone.utc)
+# Where Santiago springs forward at midnight (00:00 does not exist), the server
+# does not fire a cron that names days of the week on that local day at all.
+SERVER_SKIPS_THE_DAY = {
+    ("America/Santiago", "15 1,2 * * 0"): {date(2026, 9, 6), date(2027, 9, 5)},
+}
+DST_TO = datetime(2028, 6, 1, tzinfo=timezone.utc)
+
+
+def test_every_hour_of_every_dst_change_runs_as_the_embedded_scheduler_does(address: str) -> None:
+    """Two years of server fire times, read as the worker reads them, are the embedded slots.
+
+    The server places some fires differently on a fall-back day: `30 1 * * *`
+    in Berlin fires at 23:30Z and again at 00:30Z (2027-10-31), and
+    `0,30 0-3 * * *` fires at the first pass of 02:00 but not at the second.
+    The worker maps each fire to the embedded scheduler's slot (or to none),
+    so the slots run are exactly the embedded ones, each once.
+    """
+    from kaizen_agentic.fleet.temporal._plan import embedded_slot
+
+    # Every hour at :30; on the hour where the changes happen; several fires a night.
+    crons = [f"30 {hour} * * *" for hour in range(24)]
+    crons += ["0 0 * * *", "0 1 * * *", "0 2 * * *", "0 23 * * *"]
+    crons += ["0,30 0-3 * * *", "15 1,2 * * 0"]
+    checks = [(zone, cron) for zone in DST_ZONES for cron in crons]
+    matched = run(_matching_times(address, checks))
+    differ = 0
+    for (zone, cron), server in zip(checks, matched, strict=True):
+        embedded = utc(fire_times(cron, zone, DST_FROM, DST_TO, limit=100_000))
+        slots = [embedded_slot(cron, zone, t) for t in server]
+        ran = sorted({s for s in slots if s is not None})
+        assert set(ran) <= set(embedded), (zone, cron)  # never a slot cron does not have
+        missed = {t.astimezone(resolve_timezone(zone)).date() for t in set(embedded) - set(ran)}
+        assert missed == SERVER_SKIPS_THE_DAY.get((zone, cron), set()), (zone, cron)
+        differ += server != embedded
+    assert differ >= len(DST_ZONES)  # the server does fire differently around the changes
+
+
+async def _matching_times(address: str, checks: list[tuple[str, str]]) -> list[list[datetime]]:
+    """ListScheduleMatchingTimes of each (zone, cron), created as sync creates schedules."""
+    from google.protobuf.timestamp_pb2 import Timestamp
+    from temporalio.api.workflowservice.v1 import ListScheduleMatchingTimesRequest
+
+    from kaizen_agentic.fleet.temporal._client import _schedule
+
+    client = await client_for(address)
+
+    async def between(schedule: str, after: datetime, until: datetime) -> list[datetime]:
+        start, end = Timestamp(), Timestamp()
+        start.FromDatetime(after)
+        end.FromDatetime(until)
+        answer = await client.workflow_service.list_schedule_matching_times(
+            ListScheduleMatchingTimesRequest(
+                namespace="default", schedule_id=schedule, start_time=start, end_time=end
+            )
+        )
+        times = [t.ToDatetime(tzinfo=timezone.utc) for t in answer.start_time]
+        if len(times) < 500:
+            return times
+        # The server caps one answer (at 1,000 in 1.32): ask for each half instead.
+        middle = after + (until - after) / 2
+        return [*await between(schedule, after, middle), *await between(schedule, middle, until)]
+
+    found = []
+    for n, (zone, cron) in enumerate(checks):
+        runs, _ = desired_schedules([_run(f"dst-{n}", cron=cron, zone=zone)], "dst-host")
+        await client.create_schedule(runs[0].id, _schedule(runs[0]))
+        found.append(await between(runs[0].id, DST_FROM, DST_TO))
+    return found
+
+
+def test_the_worker_skips_the_extra_fire_and_runs_the_real_one(tmp_path: Path) -> None:
+    from temporalio.testing import ActivityEnvironment
+
+    from kaizen_agentic.fleet.temporal.worker import SlotActivities
+
+    root = make_repo(
+        tmp_path, "dst-a", schedule_yaml({"coach": 'cadence: daily, cron: "30 1 * * *"'})
+    )
+    argument = {
+        **_run("dst-a", cron="30 1 * * *", zone="Europe/Berlin").to_dict(),
+        "root": str(root),
+    }
+    activities = SlotActivities(tmp_path / "state")
+    environment = ActivityEnvironment()
+
+    # 2027-10-31 in Berlin: 01:30 CEST is 23:30Z; the server fires again at 00:30Z.
+    real = environment.run(activities.run_slot, argument, "2027-10-30T23:30:00+00:00")
+    extra = environment.run(activities.run_slot, argument, "2027-10-31T00:30:00+00:00")
+    # A manual trigger in that hour is not on a whole minute: it runs.
+    manual = environment.run(activities.run_slot, argument, "2027-10-31T00:30:07.250000+00:00")
+
+    assert [o["status"] for o in (real, extra, manual)] == ["done", "skipped", "done"]
+    assert len(list((tmp_path / "state" / "tasks" / "dst-a").iterdir())) == 2
+
+
 # --- the worker ---------------------------------------------------------------
 
 
@@ -720,8 +817,10 @@ def test_temporal_crons_refuse_what_temporal_cannot_express(cron: str, problem: 
     assert str(raised.value).startswith(problem)
 
 
-def _run(repo: str, agent: str = "coach", cron: str = "0 9 * * 1") -> ScheduledRun:
-    return ScheduledRun(repo, f"/srv/{repo}", agent, "weekly", cron, "UTC", True, "x", "y")
+def _run(
+    repo: str, agent: str = "coach", cron: str = "0 9 * * 1", zone: str = "UTC"
+) -> ScheduledRun:
+    return ScheduledRun(repo, f"/srv/{repo}", agent, "weekly", cron, zone, True, "x", "y")
 
 
 def test_the_plan_never_deletes_another_hosts_or_a_skipped_repos_schedule() -> None:

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from kaizen_agentic.fleet.resolver import ScheduledRun
@@ -98,6 +98,49 @@ def temporal_crons(cron: str) -> tuple[str, ...]:
     if day != "*" and weekday != "*":
         return (f"{minute} {hour} {day} {month} *", f"{minute} {hour} * {month} {weekday}")
     return (f"{minute} {hour} {day} {month} {weekday}",)
+
+
+# Around a DST change Temporal places some fires differently from cron: on a
+# fall-back day it fires `30 1 * * *` in Europe/Berlin a second time, at the
+# first pass of 02:30 (00:30Z), and `0,30 0-3 * * *` at the first pass of
+# 02:00 but not at the second, where the embedded scheduler fires (repeated
+# hour: once, at the second occurrence; skipped hour: none). Every such fire
+# lies within this window of the change of UTC offset.
+_DST_WINDOW = timedelta(hours=3)
+
+
+def embedded_slot(cron: str, zone_name: str, fired: datetime) -> datetime | None:
+    """The slot a Temporal fire at *fired* (UTC) stands for, as the embedded scheduler sees it.
+
+    - a fire time of *cron* (as :func:`~kaizen_agentic.schedule.fire_times`
+      computes them) is its own slot;
+    - near a change of the zone's offset, a fire at the first pass of a
+      repeated wall time whose second pass is a fire time stands for that
+      slot (it runs up to the shift early, and the server's fire at the
+      second pass then finds it done); any other fire there is None — no
+      slot, the worker skips it;
+    - anything else (a manual trigger, off the minute or far from a
+      change) is its own slot, as before.
+    """
+    from kaizen_agentic.schedule import fire_times, resolve_timezone
+
+    zone = resolve_timezone(zone_name)
+    before, after = fired - _DST_WINDOW, fired + _DST_WINDOW
+    near_change = before.astimezone(zone).utcoffset() != after.astimezone(zone).utcoffset()
+    if fired.second or fired.microsecond or not near_change:
+        return fired
+
+    def is_fire_time(moment: datetime) -> bool:
+        slots = fire_times(cron, zone, moment - timedelta(seconds=1), moment)
+        # In UTC: an aware time in a fold never equals one of another zone (PEP 495).
+        return any(slot.astimezone(timezone.utc) == moment for slot in slots)
+
+    if is_fire_time(fired):
+        return fired
+    second_pass = fired.astimezone(zone).replace(fold=1).astimezone(timezone.utc)
+    if second_pass != fired and is_fire_time(second_pass):
+        return second_pass
+    return None
 
 
 Range = tuple[int, int, int]
@@ -394,6 +437,7 @@ __all__ = [
     "Refusal",
     "SyncPlan",
     "desired_schedules",
+    "embedded_slot",
     "marked_host",
     "plan_sync",
     "schedule_argument",

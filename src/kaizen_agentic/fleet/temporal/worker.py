@@ -41,7 +41,12 @@ from kaizen_agentic.fleet.temporal._client import (
     connect,
     run_session,
 )
-from kaizen_agentic.fleet.temporal._plan import ACTIVITY_NAME, WORKFLOW_NAME, task_queue
+from kaizen_agentic.fleet.temporal._plan import (
+    ACTIVITY_NAME,
+    WORKFLOW_NAME,
+    embedded_slot,
+    task_queue,
+)
 from kaizen_agentic.names import validate_name
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
@@ -134,13 +139,35 @@ class SlotActivities:
 
     @activity.defn(name=ACTIVITY_NAME)
     def run_slot(self, run: dict[str, Any], slot: str) -> dict[str, Any]:
-        """Claim, execute and record one slot; the outcome as a dict."""
-        due = due_run(run, slot)
-        with _heartbeating(HEARTBEAT_EVERY):
-            outcome = run_claimed(due, self.state_dir, hold=self.hold)
+        """Claim, execute and record one slot; the outcome as a dict.
+
+        Around a DST change the fire is mapped to the slot the embedded
+        scheduler has for it (see :func:`embedded_slot`); a fire that stands
+        for no slot is ``skipped``: nothing runs and nothing is recorded.
+        """
+        fired = due_run(run, slot)
+        due = _embedded(fired)
+        if due is None:
+            outcome = RunOutcome(fired.run.repo, fired.run.agent, fired.slot_key, "skipped")
+        else:
+            with _heartbeating(HEARTBEAT_EVERY):
+                outcome = run_claimed(due, self.state_dir, hold=self.hold)
         if self.on_outcome is not None:
             self.on_outcome(outcome)
         return outcome.to_dict()
+
+
+def _embedded(fired: DueRun) -> DueRun | None:
+    try:
+        slot = embedded_slot(fired.run.cron, fired.run.timezone, fired.slot)
+    except (KaizenError, ValueError) as error:  # a cron or zone no retry can fix
+        message = error.message if isinstance(error, KaizenError) else str(error)
+        raise ApplicationError(
+            f"not a kaizen scheduled run: {message}", type="InvalidRun", non_retryable=True
+        ) from None
+    if slot is None:
+        return None
+    return fired if slot == fired.slot else DueRun(fired.run, slot)
 
 
 @contextmanager
