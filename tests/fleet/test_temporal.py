@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -767,6 +770,90 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_writes_one_task(
     assert len(list(bundles.iterdir())) == 1
     # The completed activity is the second attempt: the first died with its worker.
     assert run(activity_attempts(address, started)) == [2]
+
+
+@contextmanager
+def unwritable(directory: Path) -> Iterator[None]:
+    """*directory* refuses new entries (EPERM as root via chattr +i, else EACCES via chmod)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None:
+            pytest.skip("root ignores permissions and chattr is missing")
+        lock = subprocess.run(["chattr", "+i", str(directory)], capture_output=True, check=False)
+        if lock.returncode != 0:
+            pytest.skip(f"chattr +i is not supported here: {lock.stderr.decode().strip()}")
+        release = ["chattr", "-i", str(directory)]
+    else:
+        directory.chmod(0o500)
+        release = ["chmod", "700", str(directory)]
+    try:
+        yield
+    finally:
+        subprocess.run(release, check=True)
+
+
+def test_a_state_directory_write_error_is_retried_until_it_passes(
+    address: str, tmp_path: Path
+) -> None:
+    fleet = Fleet(tmp_path, "retry-host")
+    fleet.add("rt-a", {"coach": WEEKLY})
+    assert invoke("sync", *fleet.args(address)).exit_code == 0
+    state = tmp_path / "state"
+
+    with worker_thread(address, "retry-host", state) as outcomes:
+        with unwritable(state / "bundles"):
+            started = run(trigger(address, "kaizen:rt-a:coach"))
+            wait_until(
+                lambda: run(_pending_attempt(address, started)) >= 2,
+                "a retry of the run that could not write its bundle",
+            )
+        result = run(workflow_result(address, started))
+
+    assert result["status"] == "done"
+    attempts = run(activity_attempts(address, started))
+    assert attempts[-1] >= 2
+    assert [o.status for o in outcomes] == ["done"]  # the failed attempts report no outcome
+    assert len(list((state / "tasks" / "rt-a").iterdir())) == 1
+
+
+async def _pending_attempt(address: str, workflow_id: str) -> int:
+    """The attempt the workflow's activity is at (history shows only the last one)."""
+    client = await client_for(address)
+    description = await client.get_workflow_handle(workflow_id).describe()
+    pending = description.raw_description.pending_activities
+    return int(pending[0].attempt) if pending else 0
+
+
+def test_the_worker_says_when_the_server_goes_and_comes_back_and_runs_at_once(
+    server: LocalTemporalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The restarted CLI reads $HOME/.config: give it an empty home, not the test's file.
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    address = server.address
+    fleet = Fleet(tmp_path, "outage-host")
+    fleet.add("ou-a", {"coach": WEEKLY})
+    assert invoke("sync", *fleet.args(address)).exit_code == 0
+    worker = WorkerProcess(address, "outage-host", tmp_path / "state")
+    try:
+        server.stop()
+        lost = f"connection to Temporal at {address} lost ("
+        wait_until(lambda: any(line.startswith(lost) for line in worker.stderr), "lost")
+        server.start()  # same port, same database
+        restored = f"connection to Temporal at {address} restored\n"
+        wait_until(lambda: restored in worker.stderr, "restored")
+        started = run(trigger(address, "kaizen:ou-a:coach"))
+        result = run(workflow_result(address, started))
+        code = worker.signal(signal.SIGTERM)
+    finally:
+        worker.close()
+
+    assert (code, result["status"]) == (0, "done")
+    # stdout holds one line per finished run and nothing else; no colour anywhere.
+    assert [line.split()[:2] for line in worker.stdout] == [["done", "ou-a/coach"]]
+    assert not any("\x1b[" in line for line in worker.stdout + worker.stderr)
+    sdk = [line for line in worker.stderr if line.startswith("temporal ")]
+    assert all(line.startswith("temporal WARNING: ") for line in sdk), sdk
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

@@ -167,6 +167,10 @@ def worker_command(
     worker dies, Temporal retries the run on a live worker (same files, one
     task). Run one worker on every host of the roster.
 
+    Each finished run is one line on stdout; everything else — start, stop,
+    the connection to the server lost and restored, the Temporal SDK's own
+    warnings — goes to stderr, one line each.
+
     Example:
 
     \b
@@ -180,6 +184,7 @@ def worker_command(
 
     target = resolve_target(address, namespace)
     host_name = host_or_this(host)
+    _sdk_logs_to_stderr()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -201,6 +206,16 @@ def worker_command(
             line += f": {failed[0].step}: {failed[0].error}"
         click.echo(line)
 
+    def connection(connected: bool, reason: str | None) -> None:
+        if connected:
+            click.echo(f"connection to Temporal at {target.address} restored", err=True)
+        else:
+            click.echo(
+                f"connection to Temporal at {target.address} lost ({reason}); "
+                "retrying until it is back",
+                err=True,
+            )
+
     run_worker(
         target,
         host_name,
@@ -208,8 +223,24 @@ def worker_command(
         stop=stop,
         on_ready=ready,
         on_outcome=finished,
+        on_connection=connection,
     )
     click.echo("stopped", err=True)
+
+
+def _sdk_logs_to_stderr() -> None:
+    """The Temporal SDK's log records as ``temporal WARNING: …`` lines on stderr, no colour."""
+    import logging
+    import sys
+
+    from kaizen_agentic.fleet.temporal.worker import SDK_LOGGER
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("temporal %(levelname)s: %(message)s"))
+    logger = logging.getLogger(SDK_LOGGER)
+    logger.handlers = [handler]
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
 
 
 @temporal_group.command("status")

@@ -37,6 +37,7 @@ from kaizen_agentic.fleet.temporal._plan import (
 
 if TYPE_CHECKING:
     from temporalio.client import Client, Schedule, ScheduleDescription
+    from temporalio.runtime import Runtime
 
 ADDRESS_ENV = "KAIZEN_TEMPORAL_ADDRESS"
 NAMESPACE_ENV = "KAIZEN_TEMPORAL_NAMESPACE"
@@ -89,14 +90,19 @@ def resolve_target(
     return TemporalTarget(address, namespace)
 
 
-async def connect(target: TemporalTarget, *, timeout: float = CONNECT_TIMEOUT) -> Client:
-    """A client for *target*, or :class:`TemporalError` within *timeout* seconds."""
+async def connect(
+    target: TemporalTarget, *, timeout: float = CONNECT_TIMEOUT, runtime: Runtime | None = None
+) -> Client:
+    """A client for *target*, or :class:`TemporalError` within *timeout* seconds.
+
+    *runtime* is the SDK's (where its log lines go); the default one otherwise.
+    """
     from temporalio.client import Client
 
     hint = f"start it (temporal server start-dev) or set --address / ${ADDRESS_ENV}"
     try:
         return await asyncio.wait_for(
-            Client.connect(target.address, namespace=target.namespace), timeout
+            Client.connect(target.address, namespace=target.namespace, runtime=runtime), timeout
         )
     except asyncio.TimeoutError:
         raise TemporalError(
