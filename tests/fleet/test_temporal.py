@@ -21,6 +21,7 @@ from click.testing import CliRunner, Result
 from kaizen_agentic.cli import KaizenGroup
 from kaizen_agentic.cli._output import table
 from kaizen_agentic.cli.fleet_temporal import temporal_group
+from kaizen_agentic.events import list_events
 from kaizen_agentic.fleet import discover_scheduled_runs, open_roster
 from kaizen_agentic.fleet.resolver import ScheduledRun
 from kaizen_agentic.fleet.runner import DueRun, run_claimed, task_path
@@ -310,7 +311,8 @@ def test_an_edit_made_on_the_server_is_set_back_by_sync(address: str, tmp_path: 
     )
     edited = run(describe(address, "kaizen:ed-a:coach"))
     assert {t.hour for t in edited.info.next_action_times} == {9}
-    assert run(describe(address, "kaizen:ed-b:coach")).schedule.policy.overlap.name == "SKIP"
+    policy = run(describe(address, "kaizen:ed-b:coach")).schedule.policy
+    assert (policy.overlap.name, policy.catchup_window) == ("SKIP", timedelta(hours=1))
     again = invoke("sync", *fleet.args(address))
     assert again.stdout == "0 created, 0 updated, 0 deleted, 2 unchanged\n"
 
@@ -770,6 +772,9 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_writes_one_task(
     assert len(list(bundles.iterdir())) == 1
     # The completed activity is the second attempt: the first died with its worker.
     assert run(activity_attempts(address, started)) == [2]
+    # Both attempts prepared the bundle; the repo's outbox holds one event for the slot.
+    prepared = [e for e in list_events(fleet.roots["kl-a"]) if e["event"].endswith(".prepared")]
+    assert [e["slot"] for e in prepared] == [result["slot"]]
 
 
 @contextmanager
