@@ -301,3 +301,27 @@ async def _recreate_stream(url: str, *, max_age: float | None = None) -> None:
         await js.delete_stream("KAIZEN")
     await js.add_stream(name="KAIZEN", subjects=["kaizen.>"], max_age=max_age)
     await client.close()
+
+
+def test_a_stream_someone_else_made_for_kaizen_subjects_is_used_and_its_window_named(
+    project: Path, nats_server: LocalNatsServer
+) -> None:
+    asyncio.run(_other_stream(nats_server.url))
+    emit_many(project, 2)
+
+    result = flush_events(project, nats_server.url)
+
+    assert (result.delivered, result.stream) == (2, "OTHER")
+    assert result.warnings == (
+        "stream OTHER de-duplicates re-sent events for 2 min, not 24 h: an event re-sent "
+        "later than that is stored twice — widen the stream's duplicate_window",
+    )
+    assert stream_messages(nats_server.url, "OTHER") == 2
+
+
+async def _other_stream(url: str) -> None:
+    import nats
+
+    client = await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=1)
+    await client.jetstream().add_stream(name="OTHER", subjects=["kaizen.>"])
+    await client.close()
