@@ -3,7 +3,9 @@
 Temporal half: starts a dev server (``temporal server start-dev``, loopback,
 free ports, temporary store), generates R repos x A agents with schedule files
 and a roster, then times ``sync_schedules`` creating every schedule and two
-no-op syncs after it; stops the server. NATS half: runs events_bench.py (its own
+no-op syncs after it; then a small second host (4 schedules) beside them:
+its no-op sync and its ``fleet temporal status``, side by side with status
+for the big host and for every schedule; stops the server. NATS half: runs events_bench.py (its own
 nats-server) and reports its flush time.
 Run: .venv/bin/python benchmarks/distributed_bench.py [--repos 500] [--agents 2]
      [--concurrency 50] [--events 10000] [--skip-events]
@@ -18,13 +20,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from kaizen_agentic.fleet import discover_scheduled_runs, load_roster
-from kaizen_agentic.fleet.temporal import TemporalTarget, sync_schedules
+from kaizen_agentic.fleet.temporal import TemporalTarget, schedule_statuses, sync_schedules
 from kaizen_agentic.fleet.temporal.testing import LocalTemporalServer
 
 HOST = "bench-01"
+SMALL_HOST = "bench-02"
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo")
 AGENTS = (
     ("coach", 'cadence: weekly, cron: "0 9 * * 1"'),
@@ -34,11 +38,11 @@ AGENTS = (
 )
 
 
-def generate(base: Path, repos: int, agents: int) -> Path:
+def generate(base: Path, repos: int, agents: int, host: str = HOST, prefix: str = "repo") -> Path:
     """*repos* repos under *base*/repos with *agents* enabled agents each, and the roster."""
     entries = []
     for i in range(repos):
-        slug = f"repo-{i:05d}"
+        slug = f"{prefix}-{i:05d}"
         root = base / "repos" / slug
         (root / ".kaizen").mkdir(parents=True)
         picked = [AGENTS[(i + k) % len(AGENTS)] for k in range(agents)]
@@ -46,9 +50,9 @@ def generate(base: Path, repos: int, agents: int) -> Path:
         lines += [f"  {name}: {{{settings}}}" for name, settings in picked]
         (root / ".kaizen" / "schedule.yml").write_text("\n".join(lines) + "\n")
         entries.append(
-            {"slug": slug, "domain": "bench", "status": "active", "host_paths": {HOST: str(root)}}
+            {"slug": slug, "domain": "bench", "status": "active", "host_paths": {host: str(root)}}
         )
-    roster = base / "roster.yaml"
+    roster = base / f"roster-{host}.yaml"
     roster.write_text(json.dumps({"version": "1", "repos": entries}))
     return roster
 
@@ -68,6 +72,7 @@ def temporal_half(args: argparse.Namespace) -> float:
                 start = time.perf_counter()
                 again = sync_schedules(runs, host=HOST, target=target, concurrency=args.concurrency)
                 resyncs.append((time.perf_counter() - start, again.summary()))
+            small = small_host(base, target, args.concurrency)
     print("== Temporal (dev server on 127.0.0.1)")
     print(f"schedules:              {len(runs)} ({args.repos} repos x {args.agents} agents)")
     print(
@@ -78,7 +83,36 @@ def temporal_half(args: argparse.Namespace) -> float:
     # first tasks, and a describe waits for them: the first re-sync shows that.
     for label, (seconds, summary) in zip(("at once", "again"), resyncs, strict=True):
         print(f"re-sync {label + ',':<15} {seconds:.2f} s  ({summary})")
+    print(f"host {SMALL_HOST} (4 schedules beside the {len(runs):,} of {HOST}):")
+    for label, seconds in small:
+        print(f"  {label:<34} {seconds:.2f} s")
     return created
+
+
+def small_host(base: Path, target: TemporalTarget, concurrency: int) -> list[tuple[str, float]]:
+    """Times for a 4-schedule host next to the big one: its sync and status, and the peers."""
+    roster = load_roster(generate(base, 2, 2, host=SMALL_HOST, prefix="small"))
+    runs = discover_scheduled_runs(roster=roster, host=SMALL_HOST).runs
+    sync_schedules(runs, host=SMALL_HOST, target=target, concurrency=concurrency)
+    time.sleep(2)  # let the new schedules settle, as the big host's did
+
+    def timed(work: Callable[[], object]) -> float:
+        start = time.perf_counter()
+        work()
+        return time.perf_counter() - start
+
+    return [
+        (
+            "no-op sync",
+            timed(lambda: sync_schedules(runs, host=SMALL_HOST, target=target)),
+        ),
+        (
+            f"status --host {SMALL_HOST}",
+            timed(lambda: schedule_statuses(target, host=SMALL_HOST)),
+        ),
+        (f"status --host {HOST} (peer)", timed(lambda: schedule_statuses(target, host=HOST))),
+        ("status, every schedule (peer)", timed(lambda: schedule_statuses(target))),
+    ]
 
 
 def events_half(args: argparse.Namespace) -> float | None:

@@ -169,6 +169,21 @@ SCHEMA: Schema = {
             None,
             "NATS server `events flush` delivers to; `--nats` and $KAIZEN_NATS_URL come first.",
         ),
+        "duplicate_window_hours": Setting(
+            int,
+            24,
+            "How long the JetStream stream remembers an event id: an event re-sent within "
+            "this time (a flush retried after a lost ack) is stored once.",
+            1,
+            8760,
+        ),
+        "retention_days": Setting(
+            int,
+            30,
+            "`events compact` drops delivered events older than this; pending ones stay.",
+            1,
+            36500,
+        ),
     },
     "capture": {
         "sessions": Setting(

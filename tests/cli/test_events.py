@@ -141,3 +141,28 @@ def test_a_torn_outbox_line_is_reported_and_skipped(project: Path) -> None:
     assert err == (
         f"warning: {outbox}:3: skipped a malformed line (torn line: no newline at end of file)\n"
     )
+
+
+def test_compact_honours_events_retention_days(project: Path) -> None:
+    first, second = two_events(project)  # both occurred on 2026-03-01
+    mark_delivered(project, [first])
+    (project / ".kaizen" / "config.yml").write_text("events:\n  retention_days: 2\n")
+
+    code, out, err = run("compact", "-t", str(project), "--json")
+
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert (document["dropped"], document["kept"], document["retention_days"]) == (1, 1, 2)
+    code, out, _ = run("list", "-t", str(project), "--json")
+    assert [e["event_id"] for e in json.loads(out)] == [second]
+
+
+def test_compact_refuses_a_retention_out_of_range(project: Path) -> None:
+    (project / ".kaizen").mkdir()
+    (project / ".kaizen" / "config.yml").write_text("events:\n  retention_days: 0\n")
+
+    code, out, err = run("compact", "-t", str(project))
+
+    assert (code, out) == (2, "")
+    assert "events.retention_days" in err
+    assert not (project / ".kaizen" / "events").exists()

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,11 +30,13 @@ from tests.events.nats_helpers import stream_messages
 
 
 def emit_many(root: Path, count: int) -> list[str]:
+    # Every call records new records: a record id is one record, and one event.
     return [
         emit_event(
-            root, MetricsRecorded(repo="shop", agent="coach", record_id=f"r-{n}", success=True)
+            root,
+            MetricsRecorded(repo="shop", agent="coach", record_id=uuid.uuid4().hex, success=True),
         )
-        for n in range(count)
+        for _ in range(count)
     ]
 
 
@@ -238,3 +243,85 @@ async def _flush_while_subscribed(root: Path, url: str) -> list[tuple[str, bytes
     received = [await subscription.next_msg(timeout=5) for _ in range(3)]
     await client.close()
     return [(m.subject, m.data) for m in received]
+
+
+async def _stream_config(url: str) -> tuple[float | None, float | None]:
+    import nats
+
+    client = await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=1)
+    try:
+        info = await client.jetstream().stream_info("KAIZEN")
+        return info.config.duplicate_window, info.config.max_age
+    finally:
+        await client.close()
+
+
+def test_the_stream_remembers_event_ids_for_a_day_not_two_minutes(
+    project: Path, nats_server: LocalNatsServer
+) -> None:
+    emit_many(project, 1)
+    flush_events(project, nats_server.url)
+    assert asyncio.run(_stream_config(nats_server.url))[0] == 24 * 3600
+
+    # A stream created with the server's default (by hand, or by an older version) is widened.
+    asyncio.run(_recreate_stream(nats_server.url))
+    assert asyncio.run(_stream_config(nats_server.url))[0] == 120
+    emit_many(project, 1)
+    result = flush_events(project, nats_server.url, duplicate_window=timedelta(hours=36))
+    assert (result.delivered, result.warnings) == (1, ())
+    assert asyncio.run(_stream_config(nats_server.url))[0] == 36 * 3600
+
+
+def test_a_window_the_stream_cannot_take_is_a_warning_and_delivery_goes_on(
+    project: Path, nats_server: LocalNatsServer
+) -> None:
+    asyncio.run(_recreate_stream(nats_server.url, max_age=600))
+    emit_many(project, 2)
+
+    result = flush_events(project, nats_server.url)
+
+    assert result.delivered == 2
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith(
+        "stream KAIZEN de-duplicates re-sent events for 2 min, not 24 h ("
+    )
+    assert result.warnings[0].endswith(
+        "): an event re-sent later than that is stored twice — widen the stream's duplicate_window"
+    )
+    assert result.to_dict()["warnings"] == list(result.warnings)
+
+
+async def _recreate_stream(url: str, *, max_age: float | None = None) -> None:
+    import nats
+    from nats.js.errors import NotFoundError
+
+    client = await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=1)
+    js = client.jetstream()
+    with contextlib.suppress(NotFoundError):
+        await js.delete_stream("KAIZEN")
+    await js.add_stream(name="KAIZEN", subjects=["kaizen.>"], max_age=max_age)
+    await client.close()
+
+
+def test_a_stream_someone_else_made_for_kaizen_subjects_is_used_and_its_window_named(
+    project: Path, nats_server: LocalNatsServer
+) -> None:
+    asyncio.run(_other_stream(nats_server.url))
+    emit_many(project, 2)
+
+    result = flush_events(project, nats_server.url)
+
+    assert (result.delivered, result.stream) == (2, "OTHER")
+    assert result.warnings == (
+        "stream OTHER de-duplicates re-sent events for 2 min, not 24 h: an event re-sent "
+        "later than that is stored twice — widen the stream's duplicate_window",
+    )
+    assert stream_messages(nats_server.url, "OTHER") == 2
+
+
+async def _other_stream(url: str) -> None:
+    import nats
+
+    client = await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=1)
+    await client.jetstream().add_stream(name="OTHER", subjects=["kaizen.>"])
+    await client.close()

@@ -10,7 +10,9 @@ import pytest
 
 from kaizen_agentic.errors import MalformedLineWarning
 from kaizen_agentic.events import (
+    CompactResult,
     MetricsRecorded,
+    compact_events,
     delivered_path,
     emit_event,
     list_events,
@@ -144,3 +146,48 @@ def test_four_processes_emitting_at_once_leave_every_line_intact(project: Path) 
         mine = [d["record_id"] for d in documents if d["agent"] == f"agent-{worker}"]
         assert mine == [f"{worker}-{n}" for n in range(500)]  # each writer's order is kept
     assert len(list_events(project)) == 2000
+
+
+def test_an_event_already_in_the_outbox_is_not_written_again(project: Path) -> None:
+    first = emit_event(project, recorded(1), occurred_at=MOMENT)
+    again = emit_event(project, recorded(1))  # a retry, or a recovery after a crash
+    other = emit_event(project, recorded(2))
+
+    assert again == first
+    assert [e["event_id"] for e in list_events(project)] == [first, other]
+    assert len(outbox_path(project).read_text().splitlines()) == 2
+
+
+def test_compact_drops_only_delivered_events_older_than_the_retention(project: Path) -> None:
+    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    old_sent = emit_event(
+        project, recorded(1), occurred_at=datetime(2026, 4, 1, tzinfo=timezone.utc)
+    )
+    old_pending = emit_event(
+        project, recorded(2), occurred_at=datetime(2026, 4, 2, tzinfo=timezone.utc)
+    )
+    new_sent = emit_event(
+        project, recorded(3), occurred_at=datetime(2026, 5, 20, tzinfo=timezone.utc)
+    )
+    with outbox_path(project).open("a") as handle:
+        handle.write("not json\n")
+    mark_delivered(project, [old_sent, new_sent])
+
+    result = compact_events(project, retention_days=30, now=now)
+
+    assert result == CompactResult(
+        dropped=1, kept=2, cutoff="2026-05-02T00:00:00Z", retention_days=30
+    )
+    with pytest.warns(MalformedLineWarning):  # the bad line is kept as it was
+        assert [(e["event_id"], e["delivered"]) for e in list_events(project)] == [
+            (old_pending, False),
+            (new_sent, True),
+        ]
+    delivered = [json.loads(x)["event_id"] for x in delivered_path(project).read_text().split()]
+    assert delivered == [new_sent]
+    assert compact_events(project, retention_days=30, now=now).dropped == 0
+
+
+def test_compact_on_a_project_without_events_writes_nothing(project: Path) -> None:
+    assert compact_events(project, retention_days=30).dropped == 0
+    assert not (project / ".kaizen").exists()

@@ -14,6 +14,7 @@ from kaizen_agentic.events import (
     OptimizerAnalyzed,
     SchedulePrepared,
     build_event,
+    derived_event_id,
 )
 
 MOMENT = datetime(2026, 3, 1, 9, 30, 5, 123456, tzinfo=timezone.utc)
@@ -122,3 +123,42 @@ def test_bad_agent_names_and_scores_are_refused() -> None:
         )
     with pytest.raises(InvalidInputError, match="32 lower-case hex"):
         build_event(_analyzed(), event_id="not-an-id")
+
+
+def _prepared(slot: str | None) -> SchedulePrepared:
+    return SchedulePrepared(
+        repo="shop",
+        root="/srv/shop",
+        agent="coach",
+        cadence="weekly",
+        prepare_command="kaizen-agentic schedule prepare coach --target /srv/shop",
+        bundle=BundleSummary("markdown", True, False, True, [], 10),
+        session_close=[],
+        slot=slot,
+    )
+
+
+def test_an_event_that_happened_once_has_an_id_derived_from_it() -> None:
+    record = MetricsRecorded(repo="shop", agent="coach", record_id="r-1", success=True)
+    first, again = build_event(record), build_event(record, occurred_at=MOMENT)
+    assert (
+        first["event_id"]
+        == again["event_id"]
+        == derived_event_id("kaizen.metrics.recorded", "coach\0r-1")
+    )
+    # A fixed namespace: the id of a record never changes between versions.
+    assert first["event_id"] == "a5072aa1002b551f9d872205f890091e"
+    other = MetricsRecorded(repo="shop", agent="coach", record_id="r-2", success=True)
+    assert build_event(other)["event_id"] != first["event_id"]
+
+
+def test_a_prepared_slot_carries_the_slot_and_keeps_its_id_across_retries() -> None:
+    slot = "2027-10-31T01:30:00Z"
+    retried = [build_event(_prepared(slot)) for _ in range(2)]
+    assert retried[0]["slot"] == slot
+    assert retried[0]["event_id"] == retried[1]["event_id"]
+    assert build_event(_prepared("2027-11-01T01:30:00Z"))["event_id"] != retried[0]["event_id"]
+    # A prepare run by hand is a new event each time, without a slot.
+    manual = [build_event(_prepared(None)) for _ in range(2)]
+    assert "slot" not in manual[0]
+    assert manual[0]["event_id"] != manual[1]["event_id"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ from click.testing import CliRunner, Result
 from kaizen_agentic.cli import KaizenGroup
 from kaizen_agentic.cli._output import table
 from kaizen_agentic.cli.fleet_temporal import temporal_group
+from kaizen_agentic.events import list_events
 from kaizen_agentic.fleet import discover_scheduled_runs, open_roster
 from kaizen_agentic.fleet.resolver import ScheduledRun
 from kaizen_agentic.fleet.runner import DueRun, run_claimed, task_path
@@ -34,7 +38,7 @@ from kaizen_agentic.fleet.temporal import (
     temporal_crons,
 )
 from kaizen_agentic.fleet.temporal.testing import LocalTemporalServer, find_temporal_cli, free_port
-from kaizen_agentic.schedule import fire_times, next_run
+from kaizen_agentic.schedule import fire_times, next_run, resolve_timezone
 from tests.fleet.helpers import make_repo, schedule_yaml
 from tests.fleet.temporal_server import (
     Fleet,
@@ -287,6 +291,110 @@ def test_a_repo_skipped_by_discovery_keeps_its_schedules_until_it_leaves_the_ros
     assert run(describe(address, "kaizen:kp-a:coach")) is None
 
 
+def test_an_edit_made_on_the_server_is_set_back_by_sync(address: str, tmp_path: Path) -> None:
+    fleet = Fleet(tmp_path, "edit-host")
+    fleet.add("ed-a", {"coach": WEEKLY})
+    fleet.add("ed-b", {"coach": WEEKLY})
+    assert invoke("sync", *fleet.args(address)).exit_code == 0
+    # Someone moves one run to 11:00 and another to overlap "allow all" on the
+    # server; the memos sync wrote stay as they were.
+    run(_edit_on_server(address, "kaizen:ed-a:coach", hour=11))
+    run(_edit_on_server(address, "kaizen:ed-b:coach", allow_overlap=True))
+
+    result = invoke("sync", *fleet.args(address))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "updated  kaizen:ed-a:coach  0 9 * * 1 UTC (edited on the server)\n"
+        "updated  kaizen:ed-b:coach  0 9 * * 1 UTC (edited on the server)\n"
+        "0 created, 2 updated, 0 deleted, 0 unchanged\n"
+    )
+    edited = run(describe(address, "kaizen:ed-a:coach"))
+    assert {t.hour for t in edited.info.next_action_times} == {9}
+    policy = run(describe(address, "kaizen:ed-b:coach")).schedule.policy
+    assert (policy.overlap.name, policy.catchup_window) == ("SKIP", timedelta(hours=1))
+    again = invoke("sync", *fleet.args(address))
+    assert again.stdout == "0 created, 0 updated, 0 deleted, 2 unchanged\n"
+
+
+async def _edit_on_server(
+    address: str, schedule: str, *, hour: int | None = None, allow_overlap: bool = False
+) -> None:
+    import dataclasses
+
+    from temporalio.client import ScheduleOverlapPolicy, ScheduleRange, ScheduleUpdate
+
+    client = await client_for(address)
+
+    def edit(current: Any) -> ScheduleUpdate:
+        schedule = current.description.schedule
+        if hour is not None:
+            calendars = [
+                dataclasses.replace(c, hour=(ScheduleRange(hour),)) for c in schedule.spec.calendars
+            ]
+            schedule.spec = dataclasses.replace(schedule.spec, calendars=calendars)
+        if allow_overlap:
+            schedule.policy.overlap = ScheduleOverlapPolicy.ALLOW_ALL
+        return ScheduleUpdate(schedule=schedule)
+
+    await client.get_schedule_handle(schedule).update(edit)
+
+
+def test_a_roster_without_repos_deletes_nothing_without_allow_empty(
+    address: str, tmp_path: Path
+) -> None:
+    fleet = Fleet(tmp_path, "empty-host")
+    fleet.add("em-a", {"coach": WEEKLY})
+    fleet.add("em-b", {"coach": WEEKLY})
+    assert invoke("sync", *fleet.args(address)).exit_code == 0
+    fleet.roots.clear()
+    fleet.write_roster()  # repos: []
+
+    refused = invoke("sync", *fleet.args(address))
+
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr == (
+        "Error: discovery found no runs at all for host empty-host, so sync would delete all 2 "
+        "of its schedules; check the roster (a roster with no repos for this host), or pass "
+        "--allow-empty to delete them\n"
+    )
+    assert run(describe(address, "kaizen:em-a:coach")) is not None
+
+    allowed = invoke("sync", *fleet.args(address), "--allow-empty")
+    assert allowed.stdout == (
+        "deleted  kaizen:em-a:coach\ndeleted  kaizen:em-b:coach\n"
+        "0 created, 0 updated, 2 deleted, 0 unchanged\n"
+    )
+    assert run(describe(address, "kaizen:em-b:coach")) is None
+
+
+def test_one_hosts_sync_and_status_describe_only_that_hosts_schedules(
+    address: str, tmp_path: Path
+) -> None:
+    from kaizen_agentic.fleet.temporal._client import existing_schedules
+
+    mine, theirs = Fleet(tmp_path / "mine", "own-host"), Fleet(tmp_path / "theirs", "big-host")
+    mine.add("ow-a", {"coach": WEEKLY})
+    for n in range(3):
+        theirs.add(f"ow-big-{n}", {"coach": WEEKLY})
+    for fleet in (mine, theirs):
+        assert invoke("sync", *fleet.args(address)).exit_code == 0
+    wait_listed(
+        address,
+        "kaizen:ow-",
+        ["kaizen:ow-a:coach"] + [f"kaizen:ow-big-{n}:coach" for n in range(3)],
+    )
+
+    async def described(host: str) -> list[str]:
+        found = await existing_schedules(await client_for(address), host=host)
+        return sorted(i for i in found if i.startswith("kaizen:ow-"))
+
+    assert run(described("own-host")) == ["kaizen:ow-a:coach"]
+    assert len(run(described("big-host"))) == 3
+    status = invoke("status", "--address", address, "--host", "own-host", "--json")
+    assert [s["id"] for s in json.loads(status.stdout)["schedules"]] == ["kaizen:ow-a:coach"]
+
+
 def test_an_unreachable_server_is_one_line_and_exit_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -464,6 +572,103 @@ async def _next_times_from(
     return list((await handle.describe()).info.next_action_times)
 
 
+DST_ZONES = ("Europe/Berlin", "America/New_York", "Australia/Sydney", "America/Santiago")
+DST_FROM = datetime(2026, 6, 1, tzinfo=timezone.utc)
+# Where Santiago springs forward at midnight (00:00 does not exist), the server
+# does not fire a cron that names days of the week on that local day at all.
+SERVER_SKIPS_THE_DAY = {
+    ("America/Santiago", "15 1,2 * * 0"): {date(2026, 9, 6), date(2027, 9, 5)},
+}
+DST_TO = datetime(2028, 6, 1, tzinfo=timezone.utc)
+
+
+def test_every_hour_of_every_dst_change_runs_as_the_embedded_scheduler_does(address: str) -> None:
+    """Two years of server fire times, read as the worker reads them, are the embedded slots.
+
+    The server places some fires differently on a fall-back day: `30 1 * * *`
+    in Berlin fires at 23:30Z and again at 00:30Z (2027-10-31), and
+    `0,30 0-3 * * *` fires at the first pass of 02:00 but not at the second.
+    The worker maps each fire to the embedded scheduler's slot (or to none),
+    so the slots run are exactly the embedded ones, each once.
+    """
+    from kaizen_agentic.fleet.temporal._plan import embedded_slot
+
+    # Every hour at :30; on the hour where the changes happen; several fires a night.
+    crons = [f"30 {hour} * * *" for hour in range(24)]
+    crons += ["0 0 * * *", "0 1 * * *", "0 2 * * *", "0 23 * * *"]
+    crons += ["0,30 0-3 * * *", "15 1,2 * * 0"]
+    checks = [(zone, cron) for zone in DST_ZONES for cron in crons]
+    matched = run(_matching_times(address, checks))
+    differ = 0
+    for (zone, cron), server in zip(checks, matched, strict=True):
+        embedded = utc(fire_times(cron, zone, DST_FROM, DST_TO, limit=100_000))
+        slots = [embedded_slot(cron, zone, t) for t in server]
+        ran = sorted({s for s in slots if s is not None})
+        assert set(ran) <= set(embedded), (zone, cron)  # never a slot cron does not have
+        missed = {t.astimezone(resolve_timezone(zone)).date() for t in set(embedded) - set(ran)}
+        assert missed == SERVER_SKIPS_THE_DAY.get((zone, cron), set()), (zone, cron)
+        differ += server != embedded
+    assert differ >= len(DST_ZONES)  # the server does fire differently around the changes
+
+
+async def _matching_times(address: str, checks: list[tuple[str, str]]) -> list[list[datetime]]:
+    """ListScheduleMatchingTimes of each (zone, cron), created as sync creates schedules."""
+    from google.protobuf.timestamp_pb2 import Timestamp
+    from temporalio.api.workflowservice.v1 import ListScheduleMatchingTimesRequest
+
+    from kaizen_agentic.fleet.temporal._client import _schedule
+
+    client = await client_for(address)
+
+    async def between(schedule: str, after: datetime, until: datetime) -> list[datetime]:
+        start, end = Timestamp(), Timestamp()
+        start.FromDatetime(after)
+        end.FromDatetime(until)
+        answer = await client.workflow_service.list_schedule_matching_times(
+            ListScheduleMatchingTimesRequest(
+                namespace="default", schedule_id=schedule, start_time=start, end_time=end
+            )
+        )
+        times = [t.ToDatetime(tzinfo=timezone.utc) for t in answer.start_time]
+        if len(times) < 500:
+            return times
+        # The server caps one answer (at 1,000 in 1.32): ask for each half instead.
+        middle = after + (until - after) / 2
+        return [*await between(schedule, after, middle), *await between(schedule, middle, until)]
+
+    found = []
+    for n, (zone, cron) in enumerate(checks):
+        runs, _ = desired_schedules([_run(f"dst-{n}", cron=cron, zone=zone)], "dst-host")
+        await client.create_schedule(runs[0].id, _schedule(runs[0]))
+        found.append(await between(runs[0].id, DST_FROM, DST_TO))
+    return found
+
+
+def test_the_worker_skips_the_extra_fire_and_runs_the_real_one(tmp_path: Path) -> None:
+    from temporalio.testing import ActivityEnvironment
+
+    from kaizen_agentic.fleet.temporal.worker import SlotActivities
+
+    root = make_repo(
+        tmp_path, "dst-a", schedule_yaml({"coach": 'cadence: daily, cron: "30 1 * * *"'})
+    )
+    argument = {
+        **_run("dst-a", cron="30 1 * * *", zone="Europe/Berlin").to_dict(),
+        "root": str(root),
+    }
+    activities = SlotActivities(tmp_path / "state")
+    environment = ActivityEnvironment()
+
+    # 2027-10-31 in Berlin: 01:30 CEST is 23:30Z; the server fires again at 00:30Z.
+    real = environment.run(activities.run_slot, argument, "2027-10-30T23:30:00+00:00")
+    extra = environment.run(activities.run_slot, argument, "2027-10-31T00:30:00+00:00")
+    # A manual trigger in that hour is not on a whole minute: it runs.
+    manual = environment.run(activities.run_slot, argument, "2027-10-31T00:30:07.250000+00:00")
+
+    assert [o["status"] for o in (real, extra, manual)] == ["done", "skipped", "done"]
+    assert len(list((tmp_path / "state" / "tasks" / "dst-a").iterdir())) == 2
+
+
 # --- the worker ---------------------------------------------------------------
 
 
@@ -567,6 +772,93 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_writes_one_task(
     assert len(list(bundles.iterdir())) == 1
     # The completed activity is the second attempt: the first died with its worker.
     assert run(activity_attempts(address, started)) == [2]
+    # Both attempts prepared the bundle; the repo's outbox holds one event for the slot.
+    prepared = [e for e in list_events(fleet.roots["kl-a"]) if e["event"].endswith(".prepared")]
+    assert [e["slot"] for e in prepared] == [result["slot"]]
+
+
+@contextmanager
+def unwritable(directory: Path) -> Iterator[None]:
+    """*directory* refuses new entries (EPERM as root via chattr +i, else EACCES via chmod)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None:
+            pytest.skip("root ignores permissions and chattr is missing")
+        lock = subprocess.run(["chattr", "+i", str(directory)], capture_output=True, check=False)
+        if lock.returncode != 0:
+            pytest.skip(f"chattr +i is not supported here: {lock.stderr.decode().strip()}")
+        release = ["chattr", "-i", str(directory)]
+    else:
+        directory.chmod(0o500)
+        release = ["chmod", "700", str(directory)]
+    try:
+        yield
+    finally:
+        subprocess.run(release, check=True)
+
+
+def test_a_state_directory_write_error_is_retried_until_it_passes(
+    address: str, tmp_path: Path
+) -> None:
+    fleet = Fleet(tmp_path, "retry-host")
+    fleet.add("rt-a", {"coach": WEEKLY})
+    assert invoke("sync", *fleet.args(address)).exit_code == 0
+    state = tmp_path / "state"
+
+    with worker_thread(address, "retry-host", state) as outcomes:
+        with unwritable(state / "bundles"):
+            started = run(trigger(address, "kaizen:rt-a:coach"))
+            wait_until(
+                lambda: run(_pending_attempt(address, started)) >= 2,
+                "a retry of the run that could not write its bundle",
+            )
+        result = run(workflow_result(address, started))
+
+    assert result["status"] == "done"
+    attempts = run(activity_attempts(address, started))
+    assert attempts[-1] >= 2
+    assert [o.status for o in outcomes] == ["done"]  # the failed attempts report no outcome
+    assert len(list((state / "tasks" / "rt-a").iterdir())) == 1
+
+
+async def _pending_attempt(address: str, workflow_id: str) -> int:
+    """The attempt the workflow's activity is at (history shows only the last one)."""
+    client = await client_for(address)
+    description = await client.get_workflow_handle(workflow_id).describe()
+    pending = description.raw_description.pending_activities
+    return int(pending[0].attempt) if pending else 0
+
+
+def test_the_worker_says_when_the_server_goes_and_comes_back_and_runs_at_once(
+    server: LocalTemporalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The restarted CLI reads $HOME/.config: give it an empty home, not the test's file.
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    address = server.address
+    fleet = Fleet(tmp_path, "outage-host")
+    fleet.add("ou-a", {"coach": WEEKLY})
+    assert invoke("sync", *fleet.args(address)).exit_code == 0
+    worker = WorkerProcess(address, "outage-host", tmp_path / "state")
+    try:
+        server.stop()
+        lost = f"connection to Temporal at {address} lost ("
+        wait_until(lambda: any(line.startswith(lost) for line in worker.stderr), "lost")
+        server.start()  # same port, same database
+        restored = f"connection to Temporal at {address} restored\n"
+        wait_until(lambda: restored in worker.stderr, "restored")
+        started = run(trigger(address, "kaizen:ou-a:coach"))
+        result = run(workflow_result(address, started))
+        code = worker.signal(signal.SIGTERM)
+    finally:
+        worker.close()
+
+    assert (code, result["status"]) == (0, "done")
+    # stdout holds one line per finished run and nothing else; no colour anywhere.
+    assert [line.split()[:2] for line in worker.stdout] == [["done", "ou-a/coach"]]
+    assert not any("\x1b[" in line for line in worker.stdout + worker.stderr)
+    sdk = [line for line in worker.stderr if line.startswith("temporal ")]
+    assert all(line.startswith("temporal WARNING: ") for line in sdk), sdk
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -617,8 +909,10 @@ def test_temporal_crons_refuse_what_temporal_cannot_express(cron: str, problem: 
     assert str(raised.value).startswith(problem)
 
 
-def _run(repo: str, agent: str = "coach", cron: str = "0 9 * * 1") -> ScheduledRun:
-    return ScheduledRun(repo, f"/srv/{repo}", agent, "weekly", cron, "UTC", True, "x", "y")
+def _run(
+    repo: str, agent: str = "coach", cron: str = "0 9 * * 1", zone: str = "UTC"
+) -> ScheduledRun:
+    return ScheduledRun(repo, f"/srv/{repo}", agent, "weekly", cron, zone, True, "x", "y")
 
 
 def test_the_plan_never_deletes_another_hosts_or_a_skipped_repos_schedule() -> None:

@@ -247,9 +247,9 @@ class _Recorder:
             if self._owner_map is not None:
                 self._owner_map[key] = agent
             self.report.written.append(full)
-            from kaizen_agentic.metrics.service import _emit_recorded
+            from kaizen_agentic.metrics.service import emit_recorded
 
-            _emit_recorded(self.root, full)
+            emit_recorded(self.root, agent, full)
             return
         self._update(store, full)
 

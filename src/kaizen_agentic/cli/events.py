@@ -1,8 +1,9 @@
-"""Event commands: list the outbox, flush it to NATS (SPEC §8)."""
+"""Event commands: list the outbox, flush it to NATS, compact it (SPEC §8)."""
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -10,7 +11,14 @@ import click
 from kaizen_agentic.cli._output import emit, json_option, table, target_option
 from kaizen_agentic.config import load_config
 from kaizen_agentic.errors import InvalidInputError
-from kaizen_agentic.events import NATS_URL_ENV, flush_events, list_events, resolve_nats_url
+from kaizen_agentic.events import (
+    NATS_URL_ENV,
+    compact_events,
+    flush_events,
+    list_events,
+    resolve_nats_url,
+)
+from kaizen_agentic.metrics.recorded_events import recover_recorded_events
 
 
 @click.group("events")
@@ -18,13 +26,16 @@ def events_group() -> None:
     """Inspect the event outbox and deliver pending events to NATS.
 
     Every event is first written to .kaizen/events/outbox.jsonl; `flush`
-    delivers the pending ones to NATS (JetStream stream KAIZEN when available).
+    delivers the pending ones to NATS (JetStream stream KAIZEN when available);
+    `compact` drops delivered events older than events.retention_days. Each
+    first recovers the event of any record a crash separated from it.
 
     Example:
 
     \b
         kaizen-agentic events list --pending
         kaizen-agentic events flush --nats nats://127.0.0.1:4222
+        kaizen-agentic events compact
     """
 
 
@@ -40,6 +51,7 @@ def list_command(pending_only: bool, target: Path, as_json: bool) -> None:
     \b
         kaizen-agentic events list --pending --json
     """
+    recover_recorded_events(target)
     events = list_events(target, pending_only=pending_only)
 
     def human() -> None:
@@ -76,18 +88,25 @@ def flush_command(nats_url: str | None, target: Path, as_json: bool) -> None:
     """Deliver pending events to NATS, each at least once.
 
     Events go to the JetStream stream KAIZEN (subjects kaizen.>, created when
-    missing) with the event id as the de-duplication id. Events NATS did not
-    acknowledge stay pending for the next flush.
+    missing) with the event id as the de-duplication id; the stream remembers
+    ids for events.duplicate_window_hours (default 24), so an event re-sent
+    within that time is stored once. Events NATS did not acknowledge stay
+    pending for the next flush.
 
     Example:
 
     \b
         KAIZEN_NATS_URL=nats://127.0.0.1:4222 kaizen-agentic events flush
     """
-    url = resolve_nats_url(nats_url, os.environ, load_config(target).get("events.nats_url"))
+    config = load_config(target)
+    url = resolve_nats_url(nats_url, os.environ, config.get("events.nats_url"))
     if url is None:
         raise InvalidInputError(f"no NATS URL is configured: pass --nats URL or set {NATS_URL_ENV}")
-    result = flush_events(target, url)
+    recover_recorded_events(target)
+    window = timedelta(hours=config.get("events.duplicate_window_hours"))
+    result = flush_events(target, url, duplicate_window=window)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
     def human() -> None:
         if result.jetstream is None:
@@ -102,5 +121,32 @@ def flush_command(nats_url: str | None, target: Path, as_json: bool) -> None:
             click.echo(
                 f"{result.duplicates} of them were already in the stream (not stored twice)."
             )
+
+    emit(result, as_json=as_json, human=human)
+
+
+@events_group.command("compact")
+@target_option
+@json_option
+def compact_command(target: Path, as_json: bool) -> None:
+    """Drop delivered events older than events.retention_days (default 30).
+
+    Pending events stay, however old. The outbox and the delivery records
+    are rewritten atomically.
+
+    Example:
+
+    \b
+        kaizen-agentic events compact --json
+    """
+    retention = load_config(target).get("events.retention_days")
+    recover_recorded_events(target)
+    result = compact_events(target, retention_days=retention)
+
+    def human() -> None:
+        click.echo(
+            f"Dropped {result.dropped} delivered events older than {result.retention_days} "
+            f"days (before {result.cutoff}); {result.kept} events kept."
+        )
 
     emit(result, as_json=as_json, human=human)

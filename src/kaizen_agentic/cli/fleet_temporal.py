@@ -57,12 +57,19 @@ def connection_options(func: F) -> F:
 @temporal_group.command("sync")
 @connection_options
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing on the server.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Delete every schedule of the host when discovery finds no repo at all "
+    "(refused without it).",
+)
 @roster_options
 @json_option
 def sync_command(
     address: str | None,
     namespace: str | None,
     dry_run: bool,
+    allow_empty: bool,
     roster_file: Path | None,
     hub_url: str | None,
     host: str | None,
@@ -77,7 +84,10 @@ def sync_command(
     that discovery no longer lists are deleted; schedules of other hosts and
     ids not starting with kaizen: are never touched, nor are those of a repo
     that discovery skipped (missing checkout, invalid schedule.yml). A second
-    sync changes nothing. Run it from cron or CI after roster changes.
+    sync changes nothing; a schedule edited on the server is set back. A
+    roster that lists no repo for the host would delete all its schedules:
+    sync refuses that unless --allow-empty. Run it from cron or CI after
+    roster changes.
 
     Example:
 
@@ -96,6 +106,7 @@ def sync_command(
         target=target,
         dry_run=dry_run,
         skipped_repos={s.repo: s.reason for s in discovery.skipped},
+        allow_empty=allow_empty,
     )
     document = {**report.to_dict(), "discovery_skipped": [s.to_dict() for s in discovery.skipped]}
 
@@ -122,6 +133,8 @@ def _print_sync(report: SyncReport) -> None:
         detail = f"{change} -> {now}" if change != now else now
         if was.task_queue != item.task_queue:
             detail += f" (task queue {was.task_queue} -> {item.task_queue})"
+        elif change == now and was.spec_hash == item.spec_hash:
+            detail += " (edited on the server)"
         click.echo(f"{style(verbs[1], fg='yellow')}  {item.id}  {detail}")
     for found in report.deleted:
         click.echo(f"{style(verbs[2], fg='red')}  {found.id}")
@@ -154,6 +167,10 @@ def worker_command(
     worker dies, Temporal retries the run on a live worker (same files, one
     task). Run one worker on every host of the roster.
 
+    Each finished run is one line on stdout; everything else — start, stop,
+    the connection to the server lost and restored, the Temporal SDK's own
+    warnings — goes to stderr, one line each.
+
     Example:
 
     \b
@@ -167,6 +184,7 @@ def worker_command(
 
     target = resolve_target(address, namespace)
     host_name = host_or_this(host)
+    _sdk_logs_to_stderr()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -188,6 +206,16 @@ def worker_command(
             line += f": {failed[0].step}: {failed[0].error}"
         click.echo(line)
 
+    def connection(connected: bool, reason: str | None) -> None:
+        if connected:
+            click.echo(f"connection to Temporal at {target.address} restored", err=True)
+        else:
+            click.echo(
+                f"connection to Temporal at {target.address} lost ({reason}); "
+                "retrying until it is back",
+                err=True,
+            )
+
     run_worker(
         target,
         host_name,
@@ -195,8 +223,24 @@ def worker_command(
         stop=stop,
         on_ready=ready,
         on_outcome=finished,
+        on_connection=connection,
     )
     click.echo("stopped", err=True)
+
+
+def _sdk_logs_to_stderr() -> None:
+    """The Temporal SDK's log records as ``temporal WARNING: …`` lines on stderr, no colour."""
+    import logging
+    import sys
+
+    from kaizen_agentic.fleet.temporal.worker import SDK_LOGGER
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("temporal %(levelname)s: %(message)s"))
+    logger = logging.getLogger(SDK_LOGGER)
+    logger.handlers = [handler]
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
 
 
 @temporal_group.command("status")

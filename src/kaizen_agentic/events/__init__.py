@@ -17,7 +17,9 @@ from kaizen_agentic.events.delivery import (
     resolve_nats_url,
 )
 from kaizen_agentic.events.outbox import (
+    CompactResult,
     StoredEvent,
+    compact_events,
     delivered_path,
     emit_event,
     list_events,
@@ -35,6 +37,7 @@ from kaizen_agentic.events.payloads import (
     OptimizerAnalyzed,
     SchedulePrepared,
     build_event,
+    derived_event_id,
 )
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "STREAM_NAME",
     "AgentInstalled",
     "BundleSummary",
+    "CompactResult",
     "DeliveryError",
     "EventPayload",
     "FlushResult",
@@ -53,7 +57,9 @@ __all__ = [
     "StoredEvent",
     "build_event",
     "check_nats_url",
+    "compact_events",
     "delivered_path",
+    "derived_event_id",
     "emit_event",
     "flush_events",
     "flush_events_async",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +27,7 @@ from kaizen_agentic.events.outbox import StoredEvent, mark_delivered
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
-    from nats.js.api import PubAck
+    from nats.js.api import PubAck, StreamConfig
     from nats.js.client import JetStreamContext
 
 
@@ -41,8 +42,11 @@ class Flush:
         timeout: float,
         batch_size: int,
         on_batch: BatchCallback | None,
+        duplicate_window: float,
     ) -> None:
         self.root = root
+        self.duplicate_window = duplicate_window
+        self.warnings: list[str] = []
         self.url = url
         self.shown = redact_url(url)
         self.pending = pending
@@ -78,6 +82,7 @@ class Flush:
             jetstream=stream is not None,
             stream=stream,
             url=self.shown,
+            warnings=tuple(self.warnings),
         )
 
     async def _connect(self) -> Client:
@@ -123,15 +128,17 @@ class Flush:
             ) from None
 
     async def _ensure_stream(self, js: JetStreamContext) -> str | None:
-        """The stream that takes ``kaizen.>``, created when absent; None without JetStream."""
+        """The stream that takes ``kaizen.>``, created when absent; None without JetStream.
+
+        Our stream's de-duplication window is widened to the one asked for.
+        """
         import nats.errors
         from nats.js.errors import APIError, NotFoundError, ServiceUnavailableError
 
         try:
-            await js.stream_info(STREAM_NAME)
-            return STREAM_NAME
+            info = await js.stream_info(STREAM_NAME)
         except NotFoundError:
-            pass
+            info = None
         except ServiceUnavailableError as error:
             # No responders on the JetStream API: the server runs without JetStream.
             # A 503 *answer* (code set) is a JetStream that is there but busy.
@@ -144,17 +151,57 @@ class Flush:
             raise self._failure(error) from None
         except (asyncio.TimeoutError, nats.errors.Error) as error:
             raise self._failure(error) from None
+        if info is not None:
+            await self._widen_window(js, info.config)
+            return STREAM_NAME
         try:
-            await js.add_stream(name=STREAM_NAME, subjects=list(STREAM_SUBJECTS))
+            await js.add_stream(
+                name=STREAM_NAME,
+                subjects=list(STREAM_SUBJECTS),
+                duplicate_window=self.duplicate_window,
+            )
             return STREAM_NAME
         except APIError as error:
             # Another stream may already own kaizen.>; publishing then lands there.
             try:
-                return await js.find_stream_name_by_subject(STREAM_SUBJECTS[0])
+                name: str = await js.find_stream_name_by_subject(STREAM_SUBJECTS[0])
+                owner = await js.stream_info(name)
             except (asyncio.TimeoutError, nats.errors.Error):
                 raise self._failure(error) from None
+            self._check_window(name, owner.config.duplicate_window)
+            return name
         except (asyncio.TimeoutError, nats.errors.Error) as error:
             raise self._failure(error) from None
+
+    async def _widen_window(self, js: JetStreamContext, config: StreamConfig) -> None:
+        """Give our stream the de-duplication window asked for, if it is shorter.
+
+        A stream created by an older version (or by hand) keeps the server's
+        2-minute default, so an event re-sent later would be stored twice.
+        When the server refuses the change (e.g. ``max_age`` shorter than the
+        window) the flush goes on and says so.
+        """
+        import nats.errors
+        from nats.js.errors import APIError
+
+        if (config.duplicate_window or 0) >= self.duplicate_window:
+            return
+        try:
+            await js.update_stream(
+                dataclasses.replace(config, duplicate_window=self.duplicate_window)
+            )
+        except (APIError, asyncio.TimeoutError, nats.errors.Error) as error:
+            self._check_window(STREAM_NAME, config.duplicate_window, _reason(error, self.timeout))
+
+    def _check_window(self, name: str, window: float | None, why: str | None = None) -> None:
+        if (window or 0) >= self.duplicate_window:
+            return
+        cause = f" ({why})" if why else ""
+        self.warnings.append(
+            f"stream {name} de-duplicates re-sent events for {_span(window or 0)}, not "
+            f"{_span(self.duplicate_window)}{cause}: an event re-sent later than that is "
+            "stored twice — widen the stream's duplicate_window"
+        )
 
     async def _publish_jetstream(self, js: JetStreamContext, batch: Sequence[StoredEvent]) -> None:
         import nats.errors
@@ -260,6 +307,14 @@ def _consume(future: asyncio.Future[Any]) -> None:
     """Mark a cancelled gather's outcome as seen so asyncio does not log it."""
     if not future.cancelled():
         future.exception()
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
 
 
 def _reason(error: BaseException, timeout: float) -> str:

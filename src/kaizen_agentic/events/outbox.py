@@ -4,14 +4,17 @@
 Delivery never rewrites it; the ids of delivered events are appended to the
 sibling ``delivered.jsonl`` instead, so *pending* is the outbox minus that set
 and a crash between publishing and recording only means a re-publish, which
-JetStream's de-duplication absorbs.
+JetStream's de-duplication absorbs. An event whose id is already in the
+outbox is not written again (ids derived from what happened once make a
+retried emit a no-op). Only :func:`compact_events` rewrites the two files,
+dropping delivered events older than a retention period.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +35,8 @@ OUTBOX_FILE = "outbox.jsonl"
 DELIVERED_FILE = "delivered.jsonl"
 _OUTBOX_LOCK = ".outbox.lock"
 _DELIVERED_LOCK = ".delivered.lock"
+# Held by a flush for its whole run (see delivery.py) and by compaction.
+FLUSH_LOCK = ".flush.lock"
 
 
 def events_dir(root: Path) -> Path:
@@ -71,16 +76,47 @@ def emit_event(root: Path, event: EventPayload, *, occurred_at: datetime | None 
     """Append *event* to the project's outbox and return its event id.
 
     Safe to call from many processes at once: each append is one ``write`` under
-    the outbox lock.
+    the outbox lock. An event whose id the outbox already holds (a derived id,
+    see :func:`~kaizen_agentic.events.payloads.derived_event_id`) is not
+    written a second time.
     """
-    document = build_event(event, occurred_at=occurred_at)
-    line = encode_event(document)
+    return emit_events(root, [event], occurred_at=occurred_at)[0]
+
+
+def emit_events(
+    root: Path, events: Sequence[EventPayload], *, occurred_at: datetime | None = None
+) -> list[str]:
+    """:func:`emit_event` for several events with one locked append; their ids in order."""
+    documents = [build_event(event, occurred_at=occurred_at) for event in events]
+    ids: list[str] = [d["event_id"] for d in documents]
+    if not documents:
+        return ids
+    # Only derived ids can repeat; random ones need no look-up.
+    derived = [i for i, e in zip(ids, events, strict=True) if e.occurrence() is not None]
     directory = events_dir(root)
     directory.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(directory / _OUTBOX_LOCK):
-        append_line(directory / OUTBOX_FILE, line)
-    event_id: str = document["event_id"]
-    return event_id
+        held = _held_ids(directory / OUTBOX_FILE, derived)
+        lines = []
+        for event_id, document in zip(ids, documents, strict=True):
+            if event_id not in held:
+                held.add(event_id)
+                lines.append(encode_event(document))
+        if lines:
+            append_line(directory / OUTBOX_FILE, "\n".join(lines))
+    return ids
+
+
+def _held_ids(path: Path, candidates: Sequence[str]) -> set[str]:
+    """Which of *candidates* already appear in the outbox."""
+    if not candidates:
+        return set()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return set()
+    # encode_event writes keys sorted and compact, so an id appears exactly so.
+    return {i for i in candidates if f'"event_id":"{i}"'.encode() in data}
 
 
 def read_outbox(root: Path) -> list[StoredEvent]:
@@ -95,6 +131,10 @@ def read_outbox(root: Path) -> list[StoredEvent]:
     # (a crashed writer), never an append still in progress.
     with exclusive_lock(events_dir(root) / _OUTBOX_LOCK):
         text = path.read_bytes().decode("utf-8", errors="replace")
+    return _events_of(path, text)
+
+
+def _events_of(path: Path, text: str) -> list[StoredEvent]:
     events: list[StoredEvent] = []
     seen: set[str] = set()
     for number, line in _lines(path, text):
@@ -116,6 +156,10 @@ def delivered_ids(root: Path) -> set[str]:
         return set()
     with exclusive_lock(events_dir(root) / _DELIVERED_LOCK):
         text = path.read_bytes().decode("utf-8", errors="replace")
+    return _delivered_of(path, text)
+
+
+def _delivered_of(path: Path, text: str) -> set[str]:
     ids: set[str] = set()
     for number, line in _lines(path, text):
         document = _json_object(path, number, line)
@@ -166,6 +210,105 @@ def list_events(root: Path, pending_only: bool = False) -> list[dict[str, Any]]:
         document["delivered"] = is_delivered
         listed.append(document)
     return listed
+
+
+@dataclass(frozen=True)
+class CompactResult:
+    """What :func:`compact_events` did: events dropped, events kept, the cut-off used."""
+
+    dropped: int
+    kept: int
+    cutoff: str
+    retention_days: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dropped": self.dropped,
+            "kept": self.kept,
+            "cutoff": self.cutoff,
+            "retention_days": self.retention_days,
+        }
+
+
+def compact_events(
+    root: Path, *, retention_days: int, now: datetime | None = None
+) -> CompactResult:
+    """Drop *delivered* events that occurred more than *retention_days* ago.
+
+    Pending events are never dropped, however old. The outbox is rewritten
+    first and ``delivered.jsonl`` second, each atomically, under the locks of
+    emitting, delivering and flushing: a crash in between leaves delivery
+    records of events no longer in the outbox, which mean nothing. Lines the
+    reader skips (malformed, torn) are kept as they are.
+    """
+    from datetime import timedelta, timezone
+
+    from kaizen_agentic._fs import atomic_write_text
+    from kaizen_agentic._time import parse_timestamp
+
+    if retention_days < 1:
+        raise ValueError(f"retention_days must be at least 1, got {retention_days}")
+    moment = now or datetime.now(timezone.utc)
+    cutoff = moment - timedelta(days=retention_days)
+    stamp = utc_timestamp(cutoff)
+    directory = events_dir(root)
+    outbox, delivered_file = outbox_path(root), delivered_path(root)
+    if not outbox.exists():
+        return CompactResult(0, 0, stamp, retention_days)
+    with (
+        exclusive_lock(directory / FLUSH_LOCK),
+        exclusive_lock(directory / _OUTBOX_LOCK),
+        exclusive_lock(directory / _DELIVERED_LOCK),
+    ):
+        text = outbox.read_bytes().decode("utf-8", errors="replace")
+        done_text = (
+            delivered_file.read_bytes().decode("utf-8", errors="replace")
+            if delivered_file.exists()
+            else ""
+        )
+        delivered = _delivered_of(delivered_file, done_text)
+        dropped: set[str] = set()
+        kept_lines: list[str] = []
+        kept = 0
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            stored = _quiet_event(line)
+            if stored is not None and stored.event_id in delivered:
+                try:
+                    old = parse_timestamp(str(stored.document.get("occurred_at"))) < cutoff
+                except ValueError:
+                    old = False
+                if old:
+                    dropped.add(stored.event_id)
+                    continue
+            kept += stored is not None
+            kept_lines.append(line)
+        if dropped:
+            atomic_write_text(outbox, "".join(f"{line}\n" for line in kept_lines))
+            remaining = [
+                line
+                for line in done_text.splitlines()
+                if line.strip() and _quiet_id(line) not in dropped
+            ]
+            atomic_write_text(delivered_file, "".join(f"{line}\n" for line in remaining))
+    return CompactResult(len(dropped), kept, stamp, retention_days)
+
+
+def _quiet_event(line: str) -> StoredEvent | None:
+    """The event on *line*, or None, without warnings (compaction keeps bad lines as they are)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _parse_event(Path(OUTBOX_FILE), 0, line)
+
+
+def _quiet_id(line: str) -> str | None:
+    try:
+        document = json.loads(line)
+    except ValueError:
+        return None
+    value = document.get("event_id") if isinstance(document, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _lines(path: Path, text: str) -> Iterator[tuple[int, str]]:

@@ -35,6 +35,26 @@ class EventPayload(Protocol):
 
     def to_dict(self) -> dict[str, Any]: ...
 
+    def occurrence(self) -> str | None:
+        """What happened exactly once (a record, a slot), or None for an event without one."""
+        ...
+
+
+# The namespace of derived event ids (uuid5): fixed forever, or every derived id changes.
+_EVENT_NAMESPACE_TEXT = "kaizen-agentic.events"
+
+
+def derived_event_id(subject: str, occurrence: str) -> str:
+    """The event id of *subject* for *occurrence*: the same inputs give the same id, always.
+
+    An event that stands for one thing happening once gets this id, so a retry
+    or a recovery after a crash writes the same event again, never a second one.
+    """
+    import uuid
+
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, _EVENT_NAMESPACE_TEXT)
+    return uuid.uuid5(namespace, f"{subject}\0{occurrence}").hex
+
 
 def utc_timestamp(moment: datetime | None = None) -> str:
     """ISO-8601 UTC with a ``Z`` suffix, to the second (the §1 timestamp format)."""
@@ -50,11 +70,19 @@ def build_event(
     occurred_at: datetime | None = None,
     event_id: str | None = None,
 ) -> dict[str, Any]:
-    """The event document: envelope keys first, then the payload's fields."""
-    if event_id is None:
-        import uuid  # only emitting needs it; listing events should not pay the import
+    """The event document: envelope keys first, then the payload's fields.
 
-        event_id = uuid.uuid4().hex
+    Without an explicit *event_id*, a payload with an :meth:`~EventPayload.occurrence`
+    gets its :func:`derived_event_id`, any other a random (uuid4) id.
+    """
+    if event_id is None:
+        occurrence = payload.occurrence()
+        if occurrence is not None:
+            event_id = derived_event_id(payload.subject, occurrence)
+        else:
+            import uuid  # only emitting needs it; listing events should not pay the import
+
+            event_id = uuid.uuid4().hex
     if not EVENT_ID_PATTERN.match(event_id):
         raise InvalidInputError(f"event id {event_id!r} is not 32 lower-case hex digits")
     fields = payload.to_dict()
@@ -90,6 +118,9 @@ class _Payload:
     def to_dict(self) -> dict[str, Any]:
         return dict(_plain(self))
 
+    def occurrence(self) -> str | None:
+        return None
+
 
 @dataclass(frozen=True)
 class MetricsRecorded(_Payload):
@@ -103,6 +134,10 @@ class MetricsRecorded(_Payload):
     success: bool
     quality_score: float | None = None
     agent_version: str | None = None
+
+    def occurrence(self) -> str:
+        # Record ids are unique within an agent's store: one record, one event.
+        return f"{self.agent}\0{self.record_id}"
 
     def __post_init__(self) -> None:
         validate_name(self.agent)
@@ -155,10 +190,24 @@ class SchedulePrepared(_Payload):
     prepare_command: str
     bundle: BundleSummary
     session_close: Sequence[str]
+    # The scheduled fire time this bundle was prepared for (fleet runs); None for
+    # a prepare run by hand, which is left out of the payload.
+    slot: str | None = None
 
     def __post_init__(self) -> None:
         validate_name(self.agent)
         _freeze(self, "session_close")
+
+    def to_dict(self) -> dict[str, Any]:
+        fields = super().to_dict()
+        if self.slot is None:
+            del fields["slot"]
+        return fields
+
+    def occurrence(self) -> str | None:
+        # A slot is prepared once however often its run is retried; a manual
+        # prepare is a new event each time.
+        return None if self.slot is None else f"{self.repo}\0{self.agent}\0{self.slot}"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ second task.
 
 from __future__ import annotations
 
+import errno
 import json
 import shlex
 import time
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic._fs import atomic_write_text
 from kaizen_agentic._time import format_timestamp
+from kaizen_agentic.errors import KaizenError
 from kaizen_agentic.fleet.resolver import ScheduledRun
 from kaizen_agentic.fleet.state import FleetState, new_cycle_id
 from kaizen_agentic.schedule import fire_times, resolve_timezone
@@ -29,6 +31,27 @@ if TYPE_CHECKING:
     from kaizen_agentic.orient.bundle import PrepareBundle
 
 DEFAULT_GRACE = timedelta(hours=1)
+# A state-directory write failing with one of these may succeed when tried
+# again (permissions or a mount fixed, space freed); anything else there
+# (a file where a folder belongs) needs a person.
+_TRANSIENT_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "EACCES",
+        "EPERM",
+        "EROFS",
+        "ENOSPC",
+        "EDQUOT",
+        "EIO",
+        "EAGAIN",
+        "EBUSY",
+        "EMFILE",
+        "ENFILE",
+        "ENOMEM",
+        "ETIMEDOUT",
+    )
+    if hasattr(errno, name)
+)
 LABELS = ("kaizen", "agent-run", "scheduled", "automated")
 _TITLE_KIND = {"coach": "coach orientation", "optimization": "optimization review"}
 
@@ -43,6 +66,21 @@ class DueRun:
     @property
     def slot_key(self) -> str:
         return format_timestamp(self.slot)
+
+
+class StateWriteError(KaizenError):
+    """Writing to the operator's state directory failed in a way a retry may fix."""
+
+
+def _write_state(path: Path, text: str) -> None:
+    try:
+        atomic_write_text(path, text)
+    except OSError as error:
+        if error.errno in _TRANSIENT_ERRNOS:
+            raise StateWriteError(
+                f"cannot write {path} in the state directory: {error.strerror}"
+            ) from error
+        raise
 
 
 @dataclass(frozen=True)
@@ -188,12 +226,15 @@ def execute_run(
     *,
     now: datetime | None = None,
     hold: Callable[[DueRun], None] | None = None,
+    raise_transient: bool = False,
 ) -> RunOutcome:
     """Optimize (for the ``optimization`` agent), prepare the bundle, write the task.
 
     Never raises for a problem in the repo: each step's failure is captured
-    in the outcome. *hold* is a test hook called between the bundle and the
-    task (to kill a worker mid-activity).
+    in the outcome. With *raise_transient*, a state-directory write that a
+    retry may fix raises :class:`StateWriteError` instead (the Temporal
+    activity lets the server retry it). *hold* is a test hook called between
+    the bundle and the task (to kill a worker mid-activity).
     """
     from kaizen_agentic.orient.bundle import build_bundle, emit_prepared, render_bundle_markdown
 
@@ -213,16 +254,23 @@ def execute_run(
         prepared.append(bundle)
         text = render_bundle_markdown(bundle)
         target = bundle_path(state_dir, due)
-        atomic_write_text(target, text)
+        _write_state(target, text)
         outcome.bundle_path = str(target)
-        emit_prepared(root, bundle, fmt="markdown", size=len(text.encode()), cadence=run.cadence)
+        emit_prepared(
+            root,
+            bundle,
+            fmt="markdown",
+            size=len(text.encode()),
+            cadence=run.cadence,
+            slot=due.slot_key,
+        )
         if hold is not None:
             hold(due)
 
     def write_task() -> None:
         target = task_path(state_dir, due)
         task = build_task(due, prepared[-1], bundle_path(state_dir, due))
-        atomic_write_text(target, json.dumps(task, indent=2) + "\n")
+        _write_state(target, json.dumps(task, indent=2) + "\n")
         outcome.task_path = str(target)
 
     steps: list[tuple[str, Callable[[], None]]] = [("prepare", prepare), ("task", write_task)]
@@ -233,6 +281,8 @@ def execute_run(
         try:
             step()
         except Exception as error:  # one repo's failure must not stop the fleet
+            if raise_transient and isinstance(error, StateWriteError):
+                raise
             outcome.steps.append(
                 StepOutcome(name, False, time.perf_counter() - started, _describe(error))
             )
@@ -302,6 +352,7 @@ def run_claimed(
     *,
     cycle: str | None = None,
     hold: Callable[[DueRun], None] | None = None,
+    raise_transient: bool = False,
 ) -> RunOutcome:
     """Run one slot on its own, recorded like a slot of :func:`run_cycle`.
 
@@ -309,13 +360,17 @@ def run_claimed(
     slot is claimed (``already_run`` when it completed before, so a retry
     never writes a second task), executed, its steps and result recorded, and
     — unless it had already run — one cycle of this single run is recorded
-    for ``fleet health``. *hold* is passed to :func:`execute_run`.
+    for ``fleet health``. *hold* and *raise_transient* are passed to
+    :func:`execute_run`; a :class:`StateWriteError` leaves the slot failed,
+    so the retry that follows claims it again.
     """
     state_dir = state_dir.resolve()
     cycle = cycle or new_cycle_id()
     state = FleetState(state_dir)
     try:
-        outcome = _run_claimed(state, cycle, due, state_dir, hold=hold)
+        outcome = _run_claimed(
+            state, cycle, due, state_dir, hold=hold, raise_transient=raise_transient
+        )
         if outcome.status != "already_run":
             state.record_cycle(cycle, due.run.repo, due.slot_key, outcome.ok)
         return outcome
@@ -331,12 +386,19 @@ def _run_claimed(
     *,
     at: datetime | None = None,
     hold: Callable[[DueRun], None] | None = None,
+    raise_transient: bool = False,
 ) -> RunOutcome:
     """Claim the slot, execute it, record its steps and result."""
     now = format_timestamp(datetime.now(timezone.utc))
     if not state.claim_slot(due.run.repo, due.run.agent, due.slot_key, cycle, now):
         return RunOutcome(due.run.repo, due.run.agent, due.slot_key, "already_run")
-    outcome = execute_run(due, state_dir, now=at, hold=hold)
+    try:
+        outcome = execute_run(due, state_dir, now=at, hold=hold, raise_transient=raise_transient)
+    except StateWriteError:
+        failed_at = format_timestamp(datetime.now(timezone.utc))
+        key = (due.run.repo, due.run.agent, due.slot_key)
+        state.finish_slot(*key, ok=False, task_path=None, now=failed_at)
+        raise
     finished = format_timestamp(datetime.now(timezone.utc))
     for step in outcome.steps:
         state.record_step(

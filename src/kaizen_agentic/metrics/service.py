@@ -18,6 +18,7 @@ from kaizen_agentic.metrics.store import MetricsStore
 if TYPE_CHECKING:
     from kaizen_agentic.analysis.evidence import AgentSummary, Usage
     from kaizen_agentic.analysis.windows import WindowResult
+    from kaizen_agentic.metrics.recorded_events import AfterAppend
 
 
 def record_execution(
@@ -27,9 +28,17 @@ def record_execution(
     *,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    after_append: AfterAppend | None = None,
 ) -> tuple[bool, dict[str, Any]]:
-    """Complete, validate and append one record; (written?, the record)."""
+    """Complete, validate and append one record and its event; (written?, the record).
+
+    Events of earlier records that a crash separated from them are recovered
+    first (see :mod:`~kaizen_agentic.metrics.recorded_events`), so this
+    record's event is recovered by the next command should this one die
+    before writing it. *after_append* runs between the two writes (a test hook).
+    """
     from kaizen_agentic.agents import AgentRegistry
+    from kaizen_agentic.metrics.recorded_events import recover_recorded_events
 
     config = load_config(root)
     if idempotency_key is not None:
@@ -44,9 +53,12 @@ def record_execution(
         now=now,
     )
     store = MetricsStore(root, agent, retention_days=config.retention_days)
+    recover_recorded_events(root, [agent])
     written = store.append(full)
     if written:
-        _emit_recorded(root, full)
+        if after_append is not None:
+            after_append(full)
+        emit_recorded(root, agent, full)
     return written, full
 
 
@@ -165,22 +177,12 @@ def require_known_agent(root: Path, agent: str) -> None:
     )
 
 
-def _emit_recorded(root: Path, record: Mapping[str, Any]) -> None:
+def emit_recorded(root: Path, agent: str, record: Mapping[str, Any]) -> None:
     """Write ``kaizen.metrics.recorded`` to the repo's outbox (§8)."""
     from kaizen_agentic.events.outbox import emit_event
-    from kaizen_agentic.events.payloads import MetricsRecorded
+    from kaizen_agentic.metrics.recorded_events import recorded_event
 
-    emit_event(
-        root,
-        MetricsRecorded(
-            repo=str(record.get("project") or root.resolve().name),
-            agent=str(record["agent"]),
-            record_id=str(record["record_id"]),
-            success=bool(record["success"]),
-            quality_score=record.get("quality_score"),
-            agent_version=record.get("agent_version"),
-        ),
-    )
+    emit_event(root, recorded_event(root, agent, record))
 
 
 @dataclass(frozen=True)
@@ -286,8 +288,12 @@ def prune_metrics(
     root: Path, agent: str | None, now: datetime | None = None
 ) -> tuple[dict[str, int], int]:
     """Prune one agent or all; ({agent: records removed}, retention days)."""
+    from kaizen_agentic.metrics.recorded_events import recover_recorded_events
+
     config = load_config(root)
     agents = [agent] if agent else MetricsStore.list_agents(root)
+    # Before the rewrite: every record about to be dropped has its event by then.
+    recover_recorded_events(root, agents)
     pruned = {}
     for name in agents:
         count = MetricsStore(root, name, retention_days=config.retention_days).prune(now=now)

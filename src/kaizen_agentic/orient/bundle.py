@@ -335,9 +335,19 @@ def render_bundle_json(bundle: PrepareBundle) -> str:
 
 
 def emit_prepared(
-    root: Path, bundle: PrepareBundle, *, fmt: str, size: int, cadence: str | None = None
+    root: Path,
+    bundle: PrepareBundle,
+    *,
+    fmt: str,
+    size: int,
+    cadence: str | None = None,
+    slot: str | None = None,
 ) -> str:
-    """Write a ``kaizen.schedule.prepared`` event (metadata only) to the outbox."""
+    """Write a ``kaizen.schedule.prepared`` event (metadata only) to the outbox.
+
+    With the *slot* of a scheduled run the event id is derived from it, so a
+    retried run writes no second event.
+    """
     from kaizen_agentic.events.outbox import emit_event
     from kaizen_agentic.events.payloads import BundleSummary, SchedulePrepared
 
@@ -358,6 +368,7 @@ def emit_prepared(
         prepare_command=prepare_command(agent, root),
         bundle=summary,
         session_close=tuple(bundle.session_close),
+        slot=slot,
     )
     return emit_event(root, event)
 

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from kaizen_agentic.errors import KaizenError
+from kaizen_agentic.errors import InvalidInputError, KaizenError
 from kaizen_agentic.fleet.resolver import ScheduledRun
 from kaizen_agentic.fleet.temporal._plan import (
+    CALENDAR_FIELDS,
     CATCHUP_WINDOW,
     EXECUTION_TIMEOUT,
     SCHEDULE_PREFIX,
@@ -28,12 +29,15 @@ from kaizen_agentic.fleet.temporal._plan import (
     Refusal,
     SyncPlan,
     desired_schedules,
+    marked_host,
     plan_sync,
+    schedule_fingerprint,
     task_queue,
 )
 
 if TYPE_CHECKING:
     from temporalio.client import Client, Schedule, ScheduleDescription
+    from temporalio.runtime import Runtime
 
 ADDRESS_ENV = "KAIZEN_TEMPORAL_ADDRESS"
 NAMESPACE_ENV = "KAIZEN_TEMPORAL_NAMESPACE"
@@ -86,14 +90,19 @@ def resolve_target(
     return TemporalTarget(address, namespace)
 
 
-async def connect(target: TemporalTarget, *, timeout: float = CONNECT_TIMEOUT) -> Client:
-    """A client for *target*, or :class:`TemporalError` within *timeout* seconds."""
+async def connect(
+    target: TemporalTarget, *, timeout: float = CONNECT_TIMEOUT, runtime: Runtime | None = None
+) -> Client:
+    """A client for *target*, or :class:`TemporalError` within *timeout* seconds.
+
+    *runtime* is the SDK's (where its log lines go); the default one otherwise.
+    """
     from temporalio.client import Client
 
     hint = f"start it (temporal server start-dev) or set --address / ${ADDRESS_ENV}"
     try:
         return await asyncio.wait_for(
-            Client.connect(target.address, namespace=target.namespace), timeout
+            Client.connect(target.address, namespace=target.namespace, runtime=runtime), timeout
         )
     except asyncio.TimeoutError:
         raise TemporalError(
@@ -210,12 +219,16 @@ def sync_schedules(
     skipped_repos: Mapping[str, str] | None = None,
     concurrency: int = CONCURRENCY,
     connect_timeout: float = CONNECT_TIMEOUT,
+    allow_empty: bool = False,
 ) -> SyncReport:
     """Make the ``kaizen:`` schedules of *host* on *target* equal *runs* (see :func:`plan_sync`).
 
     Idempotent: a second call with the same runs changes nothing. Raises
     :class:`TemporalError` when the server cannot be reached; a schedule
     the server refuses is reported in ``failed`` and the others go on.
+    When discovery found nothing at all (no run, no skipped repo) but the
+    host has schedules, it raises :class:`InvalidInputError` instead of
+    deleting them all, unless *allow_empty*.
     """
     return run_session(
         sync_schedules_async(
@@ -226,6 +239,7 @@ def sync_schedules(
             skipped_repos=skipped_repos,
             concurrency=concurrency,
             connect_timeout=connect_timeout,
+            allow_empty=allow_empty,
         )
     )
 
@@ -239,15 +253,24 @@ async def sync_schedules_async(
     skipped_repos: Mapping[str, str] | None = None,
     concurrency: int = CONCURRENCY,
     connect_timeout: float = CONNECT_TIMEOUT,
+    allow_empty: bool = False,
 ) -> SyncReport:
     """:func:`sync_schedules` for callers that already run an event loop."""
     desired, refused = desired_schedules(runs, host)
     client = await connect(target, timeout=connect_timeout)
     try:
-        existing = await existing_schedules(client, concurrency=concurrency)
+        existing = await existing_schedules(
+            client, host=host, also=[d.id for d in desired], concurrency=concurrency
+        )
     except Exception as error:
         raise request_failed(error, target) from None
     plan = plan_sync(desired, existing, host=host, refused=refused, skipped_repos=skipped_repos)
+    if plan.delete and not (desired or refused or skipped_repos or allow_empty):
+        raise InvalidInputError(
+            f"discovery found no runs at all for host {host}, so sync would delete all "
+            f"{len(plan.delete)} of its schedules; check the roster (a roster with no repos "
+            "for this host), or pass --allow-empty to delete them"
+        )
     report = SyncReport(target, plan, dry_run)
     if dry_run:
         report.created = list(plan.create)
@@ -271,6 +294,7 @@ async def sync_schedules_async(
                 found is not None
                 and found.spec_hash == item.spec_hash
                 and found.task_queue == item.task_queue
+                and found.fingerprint == item.fingerprint
             ):
                 report.unchanged.append(item.id)
                 return
@@ -321,10 +345,31 @@ def _schedule(item: DesiredSchedule) -> Schedule:
     from temporalio.client import (
         Schedule,
         ScheduleActionStartWorkflow,
+        ScheduleCalendarSpec,
         ScheduleOverlapPolicy,
         SchedulePolicy,
+        ScheduleRange,
         ScheduleSpec,
     )
+
+    def ranges(values: Sequence[tuple[int, int, int]]) -> list[ScheduleRange]:
+        return [ScheduleRange(start, end, step) for start, end, step in values]
+
+    # Structured calendars rather than cron strings: the server describes them
+    # back as sent, so sync can tell when someone edited a schedule there.
+    calendars = [
+        ScheduleCalendarSpec(
+            second=ranges(c["second"]),
+            minute=ranges(c["minute"]),
+            hour=ranges(c["hour"]),
+            day_of_month=ranges(c["day_of_month"]),
+            month=ranges(c["month"]),
+            year=ranges(c["year"]),
+            day_of_week=ranges(c["day_of_week"]),
+            comment=c["comment"],
+        )
+        for c in item.calendars
+    ]
 
     return Schedule(
         action=ScheduleActionStartWorkflow(
@@ -335,7 +380,7 @@ def _schedule(item: DesiredSchedule) -> Schedule:
             execution_timeout=EXECUTION_TIMEOUT,
             memo=item.memo,
         ),
-        spec=ScheduleSpec(cron_expressions=list(item.crons), time_zone_name=item.run.timezone),
+        spec=ScheduleSpec(calendars=calendars, time_zone_name=item.run.timezone),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP_WINDOW),
     )
 
@@ -354,17 +399,53 @@ async def _update(client: Client, item: DesiredSchedule) -> None:
 
 
 async def existing_schedules(
-    client: Client, *, concurrency: int = CONCURRENCY
+    client: Client,
+    *,
+    host: str | None = None,
+    also: Iterable[str] = (),
+    concurrency: int = CONCURRENCY,
 ) -> dict[str, ExistingSchedule]:
-    """Every ``kaizen:`` schedule on the server, described (list results can lag)."""
-    ids = await _kaizen_ids(client)
-    described = await bounded(ids, lambda i: _describe(client, i), concurrency)
+    """The ``kaizen:`` schedules of *host* (every one when None), described.
+
+    The listing tells each schedule's host by its calendars' comment, so only
+    this host's schedules (and those of older versions, which carry no mark)
+    are described: the cost follows the host's size, not the fleet's. The
+    ids in *also* are described whether listed or not (list results lag).
+    """
+    listed = await _kaizen_listing(client)
+    ids = {i for i, marked in listed.items() if host is None or marked in (None, host)}
+    ids.update(also)
+    described = await bounded(sorted(ids), lambda i: _describe(client, i), concurrency)
     return {found.id: found for found in described if found is not None}
 
 
-async def _kaizen_ids(client: Client) -> list[str]:
-    listing = await client.list_schedules(rpc_timeout=RPC_TIMEOUT)
-    return sorted([entry.id async for entry in listing if entry.id.startswith(SCHEDULE_PREFIX)])
+async def _kaizen_listing(client: Client) -> dict[str, str | None]:
+    """Every listed ``kaizen:`` schedule id and the host its calendars name (None: no mark)."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        # The server filters by id prefix; an older server may not take the query.
+        listing = await client.list_schedules(
+            query=f'ScheduleId STARTS_WITH "{SCHEDULE_PREFIX}"', rpc_timeout=RPC_TIMEOUT
+        )
+        entries = [entry async for entry in listing]
+    except RPCError as error:
+        if error.status != RPCStatusCode.INVALID_ARGUMENT:
+            raise
+        entries = [entry async for entry in await client.list_schedules(rpc_timeout=RPC_TIMEOUT)]
+    return {
+        entry.id: _listed_host(entry.raw_entry)
+        for entry in entries
+        if entry.id.startswith(SCHEDULE_PREFIX)
+    }
+
+
+def _listed_host(entry: Any) -> str | None:
+    for calendar in entry.info.spec.structured_calendar:
+        found = marked_host(calendar.comment)
+        if found is not None:
+            return found
+    return None
 
 
 async def _describe(client: Client, schedule: str) -> ExistingSchedule | None:
@@ -389,7 +470,66 @@ def _existing(client: Client, description: ScheduleDescription) -> ExistingSched
     action = description.schedule.action
     if not isinstance(action, ScheduleActionStartWorkflow):
         return ExistingSchedule(description.id, None)
-    return ExistingSchedule(description.id, action.task_queue, _decode(client, action.memo))
+    memo = _decode(client, action.memo)
+    document = _described_document(client, description.schedule, memo)
+    return ExistingSchedule(
+        description.id, action.task_queue, memo, fingerprint=schedule_fingerprint(document)
+    )
+
+
+def _described_document(client: Client, schedule: Schedule, memo: dict[str, Any]) -> dict[str, Any]:
+    """The server's schedule in the shape of :meth:`DesiredSchedule.document`."""
+    from temporalio.api.common.v1 import Payload
+    from temporalio.client import ScheduleActionStartWorkflow
+
+    action = schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    spec, policy = schedule.spec, schedule.policy
+    converter = client.data_converter.payload_converter
+
+    def ranges(values: Sequence[Any]) -> list[tuple[int, int, int]]:
+        # The server reads end 0 as "= start" and step 0 as 1.
+        return [(r.start, max(r.end, r.start), r.step or 1) for r in values]
+
+    def seconds(value: timedelta | None) -> float | None:
+        return None if value is None else value.total_seconds()
+
+    def arg(value: Any) -> Any:
+        try:
+            return converter.from_payload(value) if isinstance(value, Payload) else value
+        except Exception:  # an argument someone else wrote: it differs from ours
+            return repr(value)
+
+    return {
+        "calendars": [
+            {
+                "second": ranges(c.second),
+                **{name: ranges(getattr(c, name)) for name in CALENDAR_FIELDS},
+                "year": ranges(c.year),
+                "comment": c.comment,
+            }
+            for c in spec.calendars
+        ],
+        "intervals": [[seconds(i.every), seconds(i.offset)] for i in spec.intervals],
+        "cron_expressions": list(spec.cron_expressions),
+        "skip": [repr(s) for s in spec.skip],
+        "start_at": None if spec.start_at is None else spec.start_at.isoformat(),
+        "end_at": None if spec.end_at is None else spec.end_at.isoformat(),
+        "jitter_s": seconds(spec.jitter),
+        "timezone": spec.time_zone_name,
+        "overlap": policy.overlap.name,
+        "catchup_window_s": seconds(policy.catchup_window),
+        "pause_on_failure": policy.pause_on_failure,
+        "workflow": action.workflow,
+        "workflow_id": action.id,
+        "task_queue": action.task_queue,
+        "execution_timeout_s": seconds(action.execution_timeout),
+        "run_timeout_s": seconds(action.run_timeout),
+        "task_timeout_s": seconds(action.task_timeout),
+        "retry_policy": None if action.retry_policy is None else repr(action.retry_policy),
+        "args": [arg(a) for a in action.args],
+        "memo": memo,
+    }
 
 
 def _decode(client: Client, memo: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -454,7 +594,10 @@ def schedule_statuses(
     concurrency: int = CONCURRENCY,
     connect_timeout: float = CONNECT_TIMEOUT,
 ) -> list[ScheduleStatus]:
-    """Every ``kaizen:`` schedule (only *host*'s queue when given), in id order."""
+    """Every ``kaizen:`` schedule (only *host*'s queue when given), in id order.
+
+    For one host only its schedules are described (see :func:`existing_schedules`).
+    """
     return run_session(
         _statuses(target, host=host, concurrency=concurrency, connect_timeout=connect_timeout)
     )
@@ -465,7 +608,8 @@ async def _statuses(
 ) -> list[ScheduleStatus]:
     client = await connect(target, timeout=connect_timeout)
     try:
-        ids = await _kaizen_ids(client)
+        listed = await _kaizen_listing(client)
+        ids = sorted(i for i, marked in listed.items() if host is None or marked in (None, host))
         described = await bounded(ids, lambda i: _description(client, i), concurrency)
     except Exception as error:
         raise request_failed(error, target) from None

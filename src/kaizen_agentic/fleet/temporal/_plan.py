@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from kaizen_agentic.fleet.resolver import ScheduledRun
@@ -29,8 +29,19 @@ CATCHUP_WINDOW = timedelta(hours=1)
 # so a stale slot does not run days later.
 EXECUTION_TIMEOUT = timedelta(hours=2)
 # Bumped whenever the shape of what sync sends changes, so every schedule
-# made by an older version is updated once.
-SPEC_VERSION = 1
+# made by an older version is updated once. 2: calendars marked with the host.
+SPEC_VERSION = 2
+# Each calendar's comment names the host, so a host's sync and status find
+# their schedules in the server's listing without describing everybody's.
+HOST_MARK = "kaizen host="
+CALENDAR_FIELDS = ("minute", "hour", "day_of_month", "month", "day_of_week")
+_FULL_RANGE = {
+    "minute": (0, 59),
+    "hour": (0, 23),
+    "day_of_month": (1, 31),
+    "month": (1, 12),
+    "day_of_week": (0, 6),
+}
 # The run's next fire time changes after every run: it is not part of the
 # schedule (the worker passes the slot instead).
 _VOLATILE_FIELDS = ("next_run_at",)
@@ -89,6 +100,91 @@ def temporal_crons(cron: str) -> tuple[str, ...]:
     return (f"{minute} {hour} {day} {month} {weekday}",)
 
 
+# Around a DST change Temporal places some fires differently from cron: on a
+# fall-back day it fires `30 1 * * *` in Europe/Berlin a second time, at the
+# first pass of 02:30 (00:30Z), and `0,30 0-3 * * *` at the first pass of
+# 02:00 but not at the second, where the embedded scheduler fires (repeated
+# hour: once, at the second occurrence; skipped hour: none). Every such fire
+# lies within this window of the change of UTC offset.
+_DST_WINDOW = timedelta(hours=3)
+
+
+def embedded_slot(cron: str, zone_name: str, fired: datetime) -> datetime | None:
+    """The slot a Temporal fire at *fired* (UTC) stands for, as the embedded scheduler sees it.
+
+    - a fire time of *cron* (as :func:`~kaizen_agentic.schedule.fire_times`
+      computes them) is its own slot;
+    - near a change of the zone's offset, a fire at the first pass of a
+      repeated wall time whose second pass is a fire time stands for that
+      slot (it runs up to the shift early, and the server's fire at the
+      second pass then finds it done); any other fire there is None — no
+      slot, the worker skips it;
+    - anything else (a manual trigger, off the minute or far from a
+      change) is its own slot, as before.
+    """
+    from kaizen_agentic.schedule import fire_times, resolve_timezone
+
+    zone = resolve_timezone(zone_name)
+    before, after = fired - _DST_WINDOW, fired + _DST_WINDOW
+    near_change = before.astimezone(zone).utcoffset() != after.astimezone(zone).utcoffset()
+    if fired.second or fired.microsecond or not near_change:
+        return fired
+
+    def is_fire_time(moment: datetime) -> bool:
+        slots = fire_times(cron, zone, moment - timedelta(seconds=1), moment)
+        # In UTC: an aware time in a fold never equals one of another zone (PEP 495).
+        return any(slot.astimezone(timezone.utc) == moment for slot in slots)
+
+    if is_fire_time(fired):
+        return fired
+    second_pass = fired.astimezone(zone).replace(fold=1).astimezone(timezone.utc)
+    if second_pass != fired and is_fire_time(second_pass):
+        return second_pass
+    return None
+
+
+Range = tuple[int, int, int]
+Calendar = dict[str, Any]
+
+
+def temporal_calendars(crons: Sequence[str], host: str) -> list[Calendar]:
+    """Temporal calendar specs (plain data) for crons spelled by :func:`temporal_crons`.
+
+    Every field is explicit — ``second`` 0, ``year`` any — so what the server
+    describes back compares equal field by field; the comment marks the host.
+    """
+    calendars = []
+    for cron in crons:
+        calendar: Calendar = {"second": [(0, 0, 1)]}
+        for name, text in zip(CALENDAR_FIELDS, cron.split(), strict=True):
+            calendar[name] = [_FULL_RANGE[name] + (1,)] if text == "*" else _ranges(text)
+        calendar["year"] = []
+        calendar["comment"] = f"{HOST_MARK}{host}"
+        calendars.append(calendar)
+    return calendars
+
+
+def _ranges(text: str) -> list[Range]:
+    ranges = []
+    for part in text.split(","):
+        start, _, end = part.partition("-")
+        ranges.append((int(start), int(end or start), 1))
+    return ranges
+
+
+def marked_host(comment: str | None) -> str | None:
+    """The host a calendar's comment names, or None (a schedule of an older version)."""
+    if comment and comment.startswith(HOST_MARK):
+        return comment[len(HOST_MARK) :]
+    return None
+
+
+def schedule_fingerprint(document: Mapping[str, Any]) -> str:
+    """16 hex digits of the sha256 of a schedule as plain data (``DesiredSchedule.document``)."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _field(values: Sequence[Any]) -> str:
     if list(values) == ["*"]:
         return "*"
@@ -144,6 +240,44 @@ class DesiredSchedule:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
+    def calendars(self) -> list[Calendar]:
+        return temporal_calendars(self.crons, self.host)
+
+    def document(self) -> dict[str, Any]:
+        """Everything the server keeps of this schedule, as plain data.
+
+        The server's own description, read into the same shape, must equal
+        this; any difference (an edit made on the server) makes sync update.
+        The schedule's state (paused, note) is the operator's and left out.
+        """
+        return {
+            "calendars": self.calendars,
+            "intervals": [],
+            "cron_expressions": [],
+            "skip": [],
+            "start_at": None,
+            "end_at": None,
+            "jitter_s": None,
+            "timezone": self.run.timezone,
+            "overlap": "SKIP",
+            "catchup_window_s": CATCHUP_WINDOW.total_seconds(),
+            "pause_on_failure": False,
+            "workflow": WORKFLOW_NAME,
+            "workflow_id": self.id,
+            "task_queue": self.task_queue,
+            "execution_timeout_s": EXECUTION_TIMEOUT.total_seconds(),
+            "run_timeout_s": None,
+            "task_timeout_s": None,
+            "retry_policy": None,
+            "args": [self.argument],
+            "memo": self.memo,
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        return schedule_fingerprint(self.document())
+
+    @property
     def memo(self) -> dict[str, str]:
         """What the server cannot give back as written: the cron, the zone, the hash."""
         return {
@@ -172,6 +306,8 @@ class ExistingSchedule:
     id: str
     task_queue: str | None
     memo: Mapping[str, Any] = field(default_factory=dict)
+    # schedule_fingerprint of the server's description; None when not known.
+    fingerprint: str | None = None
 
     @property
     def spec_hash(self) -> str | None:
@@ -249,7 +385,9 @@ def plan_sync(
     """Compare *desired* with *existing* (the ``kaizen:`` schedules on the server).
 
     - a desired schedule missing on the server is created; one whose memo hash
-      differs (or that belongs to another host's queue) is updated;
+      differs, that belongs to another host's queue, or that the server
+      describes differently from what sync would send (an edit made on the
+      server, which leaves the memo as it was) is updated;
     - a server schedule of *this* host's queue that is not desired is
       deleted — unless its repo was skipped by discovery (*skipped_repos*:
       slug -> reason, e.g. an unreadable checkout or an invalid schedule.yml)
@@ -265,7 +403,11 @@ def plan_sync(
         found = existing.get(item.id)
         if found is None:
             plan.create.append(item)
-        elif found.spec_hash != item.spec_hash or found.task_queue != item.task_queue:
+        elif (
+            found.spec_hash != item.spec_hash
+            or found.task_queue != item.task_queue
+            or (found.fingerprint is not None and found.fingerprint != item.fingerprint)
+        ):
             plan.update.append((item, found))
         else:
             plan.unchanged.append(item.id)
@@ -295,10 +437,14 @@ __all__ = [
     "Refusal",
     "SyncPlan",
     "desired_schedules",
+    "embedded_slot",
+    "marked_host",
     "plan_sync",
     "schedule_argument",
+    "schedule_fingerprint",
     "schedule_id",
     "task_queue",
+    "temporal_calendars",
     "temporal_cron_problem",
     "temporal_crons",
 ]
