@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.metrics.render import number, percent
+from kaizen_agentic.metrics.render import tokens as tokens_text
 from kaizen_agentic.report.charts import ChartMaker, format_p
 from kaizen_agentic.report.model import AgentView, FleetView, ReportData
 
@@ -261,7 +262,7 @@ def _kpis(view: AgentView) -> str:
         (percent(totals.success_rate), "success (all time)"),
         (number(score), f"quality score ({window.window})" if window else "quality score"),
         (f"${usd:,.2f}", "total cost"),
-        (_tokens(tokens), "tokens"),
+        (tokens_text(tokens), "tokens"),
         (f"{captured:,} / {totals.count - captured:,}", "captured / manual runs"),
         (escape(totals.last_execution or "-"), "last run"),
     ]
@@ -302,7 +303,7 @@ def _windows_table(view: AgentView) -> str:
                 _num(number(w.quality_score)),
                 _num(number(w.avg_quality_score)),
                 _num(f"${w.avg_cost_usd:.3f}" if w.avg_cost_usd is not None else "-"),
-                _num(_tokens(tokens)),
+                _num(tokens_text(tokens)),
                 _num(f"{number(w.avg_completion_time_s)}s"),
                 _trend_cell(w.trend, w.status),
                 _trend_cell(w.success_trend, w.status),
@@ -346,7 +347,7 @@ def _versions_table(view: AgentView) -> str:
                 _num(percent(step.success_rate)),
                 _num(number(step.quality_mean)),
                 _num(f"${u.usd:,.2f}"),
-                _num(_tokens(u.tokens)),
+                _num(tokens_text(u.tokens)),
                 _verdict(step.verdict) if step.verdict else "—",
                 f'<td class="wide">{compared}</td>',
             ]
@@ -419,16 +420,6 @@ def _verdict(verdict: str) -> str:
 
 def _p(value: float | None) -> str:
     return "-" if value is None else format_p(value).removeprefix("p=").replace("p<", "<")
-
-
-def _tokens(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 1e6:
-        return f"{value / 1e6:,.2f}M"
-    if value >= 1e3:
-        return f"{value / 1e3:,.1f}k"
-    return f"{value:,.0f}"
 
 
 def _evidence(evidence: Mapping[str, Any]) -> str:
