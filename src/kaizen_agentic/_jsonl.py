@@ -44,13 +44,19 @@ def parse_line(raw: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def iter_jsonl(path: Path, *, warn: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_jsonl(
+    path: Path, *, warn: bool = True, root: Path | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each object line of *path*; nothing when it is missing.
 
-    A torn last line (a crash mid-append) is malformed like any other.
+    A torn last line (a crash mid-append) is malformed like any other. With
+    *root*, the file is opened inside that project's boundary (SPEC §1): a link
+    out of it, a FIFO or a device raises :class:`~kaizen_agentic.errors.BoundaryError`.
     """
+    from kaizen_agentic._fs import open_read
+
     try:
-        handle = path.open("rb")
+        handle = open_read(root, path) if root is not None else _open_plain(path)
     except FileNotFoundError:
         return
     with handle:
@@ -67,6 +73,12 @@ def iter_jsonl(path: Path, *, warn: bool = True) -> Iterator[tuple[int, dict[str
                     )
                 continue
             yield number, record
+
+
+def _open_plain(path: Path) -> Any:
+    from kaizen_agentic._fs import open_read
+
+    return open_read(path.parent, path)
 
 
 @lru_cache(maxsize=1)

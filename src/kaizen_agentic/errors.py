@@ -44,3 +44,7 @@ class AgentNotFoundError(InvalidInputError):
 
 class TemplateError(KaizenError):
     """An agent file that cannot be parsed as frontmatter plus body."""
+
+
+class BoundaryError(KaizenError):
+    """A repo path that leaves the project folder, or is not a regular file (SPEC §1)."""

@@ -130,7 +130,7 @@ def load_evidence(
     resolved = AgentRegistry(root).resolve(agent)
     return evidence_from_columns(
         agent,
-        load_columns(paths.executions, paths.cache_dir),
+        load_columns(paths.executions, paths.cache_dir, root),
         config=config,
         now=now,
         feedback=read_feedback_ratings(root, agent),
