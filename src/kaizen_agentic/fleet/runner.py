@@ -51,7 +51,8 @@ class StepOutcome:
 
 @dataclass
 class RunOutcome:
-    """What happened to one due run: ``done``, ``failed`` or ``already_run``."""
+    """What happened to one due run: ``done``, ``failed``, ``already_run`` or
+    ``running_elsewhere`` (another runner holds the slot's lease right now)."""
 
     repo: str
     agent: str
@@ -63,7 +64,7 @@ class RunOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("done", "already_run")
+        return self.status in ("done", "already_run", "running_elsewhere")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -283,7 +284,7 @@ def run_claimed(
     state = FleetState(state_dir)
     try:
         outcome = _run_claimed(state, cycle, due, state_dir, hold=hold)
-        if outcome.status != "already_run":
+        if outcome.status not in _NOT_RUN_HERE:
             state.record_cycle(cycle, due.run.repo, due.slot_key, outcome.ok)
         return outcome
     finally:
@@ -301,8 +302,10 @@ def _run_claimed(
 ) -> RunOutcome:
     """Claim the slot, execute it, record its steps and result."""
     now = format_timestamp(datetime.now(timezone.utc))
-    if not state.claim_slot(due.run.repo, due.run.agent, due.slot_key, cycle, now):
-        return RunOutcome(due.run.repo, due.run.agent, due.slot_key, "already_run")
+    claim = state.claim_slot(due.run.repo, due.run.agent, due.slot_key, cycle, now)
+    if claim != "claimed":
+        status = "already_run" if claim == "done" else "running_elsewhere"
+        return RunOutcome(due.run.repo, due.run.agent, due.slot_key, status)
     outcome = execute_run(due, state_dir, now=at, hold=hold)
     finished = format_timestamp(datetime.now(timezone.utc))
     for step in outcome.steps:
@@ -328,10 +331,14 @@ def _run_claimed(
     return outcome
 
 
+# outcomes of slots this runner did not execute: no cycle of ours counts them
+_NOT_RUN_HERE = ("already_run", "running_elsewhere")
+
+
 def _record_cycles(state: FleetState, report: CycleReport) -> None:
     by_repo: dict[str, list[RunOutcome]] = {}
     for outcome in report.outcomes:
-        if outcome.status != "already_run":
+        if outcome.status not in _NOT_RUN_HERE:
             by_repo.setdefault(outcome.repo, []).append(outcome)
     for repo, outcomes in by_repo.items():
         state.record_cycle(report.cycle, repo, report.at, all(o.ok for o in outcomes))
