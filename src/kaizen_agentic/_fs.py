@@ -13,6 +13,7 @@ regular files are read or appended to. Whole-file reads are capped.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -27,6 +28,8 @@ from kaizen_agentic.errors import BoundaryError, KaizenError
 # The beginning and the end of the part of a file a helper has read: an
 # in-place rewrite (``cp`` over the file) changes them, an append does not.
 FINGERPRINT_BLOCK = 4096
+# the outbox and its delivered log are read whole; far beyond this is no outbox
+MAX_EVENTS_FILE_BYTES = 256 * 1024 * 1024
 
 
 def inside_root(root: Path, path: Path) -> Path:
@@ -53,8 +56,8 @@ def inside_root(root: Path, path: Path) -> Path:
         current = current / part
         try:
             info = os.lstat(current)
-        except FileNotFoundError:
-            break
+        except (FileNotFoundError, NotADirectoryError):
+            break  # the rest does not exist (yet): nothing further to follow
         except OSError as error:
             raise _os_error(current, error) from None
         if stat.S_ISLNK(info.st_mode):
@@ -71,13 +74,23 @@ def _within(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def open_regular(root: Path, path: Path, flags: int = os.O_RDONLY, mode: int = 0o644) -> int:
-    """A descriptor of the regular file *path* under *root* (FileNotFoundError passes)."""
-    real = inside_root(root, path)
+def open_regular(root: Path | None, path: Path, flags: int = os.O_RDONLY, mode: int = 0o644) -> int:
+    """A descriptor of the regular file *path* under *root* (FileNotFoundError passes).
+
+    With *root* None (a file of the operator's, such as a roster) links are
+    followed, but still only a regular file is opened.
+    """
+    if root is None:
+        real, nofollow = Path(path), 0
+    else:
+        real, nofollow = inside_root(root, path), os.O_NOFOLLOW
     try:
-        fd = os.open(real, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+        fd = os.open(real, flags | nofollow | os.O_NONBLOCK | os.O_CLOEXEC, mode)
     except FileNotFoundError:
         raise
+    except NotADirectoryError:
+        # a file where a folder of the path should be: the file itself is absent
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path)) from None
     except OSError as error:
         raise _os_error(Path(path), error) from None
     info = os.fstat(fd)
@@ -90,12 +103,12 @@ def open_regular(root: Path, path: Path, flags: int = os.O_RDONLY, mode: int = 0
     return fd
 
 
-def open_read(root: Path, path: Path) -> BinaryIO:
+def open_read(root: Path | None, path: Path) -> BinaryIO:
     """*path* opened for binary reading, checked as :func:`open_regular` does."""
     return os.fdopen(open_regular(root, path), "rb")
 
 
-def read_bytes_capped(root: Path, path: Path, cap: int) -> bytes:
+def read_bytes_capped(root: Path | None, path: Path, cap: int) -> bytes:
     """The bytes of *path*, refused when it holds more than *cap* bytes."""
     with open_read(root, path) as handle:
         data = handle.read(cap + 1)
@@ -104,7 +117,7 @@ def read_bytes_capped(root: Path, path: Path, cap: int) -> bytes:
     return data
 
 
-def read_text_capped(root: Path, path: Path, cap: int, *, errors: str = "replace") -> str:
+def read_text_capped(root: Path | None, path: Path, cap: int, *, errors: str = "replace") -> str:
     """:func:`read_bytes_capped` decoded as UTF-8 (bad bytes replaced by default)."""
     return read_bytes_capped(root, path, cap).decode("utf-8", errors=errors)
 
@@ -135,8 +148,6 @@ def _first_non_directory(directory: Path) -> Path:
 
 
 def _os_error(path: Path, error: OSError) -> KaizenError:
-    import errno
-
     if error.errno == errno.ELOOP:
         return BoundaryError(f"{path} is a symbolic link; kaizen does not follow it here")
     if error.errno == errno.ENXIO:
@@ -173,11 +184,9 @@ def atomic_write_bytes(path: Path, data: bytes, *, root: Path | None = None) -> 
             os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         Path(tmp_name).replace(path)  # rename never follows a link at *path*
-    except BaseException as error:
+    except BaseException:
         with contextlib.suppress(OSError):
             Path(tmp_name).unlink()
-        if isinstance(error, OSError):
-            raise _os_error(path, error) from None
         raise
 
 

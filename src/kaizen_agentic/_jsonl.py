@@ -11,6 +11,7 @@ object. A line that is not an object is skipped with a
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Iterator
 from functools import lru_cache
@@ -78,7 +79,23 @@ def iter_jsonl(
 def _open_plain(path: Path) -> Any:
     from kaizen_agentic._fs import open_read
 
-    return open_read(path.parent, path)
+    return open_read(None, path)
+
+
+def finite(value: Any) -> Any:
+    """*value* with every NaN or infinite float replaced by None (JSON null).
+
+    Standard JSON has no NaN or Infinity; a document the tool writes or
+    prints must be readable by any JSON parser, so a number that is not one
+    is written as null.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
 
 
 @lru_cache(maxsize=1)

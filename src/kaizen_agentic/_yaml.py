@@ -91,19 +91,31 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_y
 
 
 def read_yaml_text(
-    path: Path, *, what: str, source: str | None = None, max_bytes: int = MAX_YAML_BYTES
+    path: Path,
+    *,
+    what: str,
+    source: str | None = None,
+    max_bytes: int = MAX_YAML_BYTES,
+    root: Path | None = None,
 ) -> str:
     """A YAML file's text, capped and UTF-8 checked; FileNotFoundError passes through.
 
     One byte past the cap is read, so an oversized file is refused unread.
-    Other problems raise :class:`YamlError` naming *source* (default: the path).
+    Only a regular file is read (a FIFO is refused, never waited on); with
+    *root* the file must lie inside that project (SPEC §1). Other problems
+    raise :class:`YamlError` naming *source* (default: the path).
     """
+    from kaizen_agentic._fs import open_read
+    from kaizen_agentic.errors import KaizenError
+
     shown = source or str(path)
     try:
-        with path.open("rb") as handle:
+        with open_read(root, path) as handle:
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise
+    except KaizenError as exc:
+        raise YamlError(exc.message) from None
     except OSError as exc:
         raise YamlError(f"{path}: cannot read the {what} ({exc.strerror or exc}); fix it") from None
     if len(data) > max_bytes:

@@ -1,4 +1,4 @@
-"""The helper files beside executions.jsonl follow the file's content, and rewrites keep it whole."""
+"""Helper files beside executions.jsonl follow its content; rewrites keep it whole."""
 
 from __future__ import annotations
 

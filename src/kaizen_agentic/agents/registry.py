@@ -12,7 +12,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from kaizen_agentic.agents.template import AgentTemplate, load_agent_file
+from kaizen_agentic.agents.template import (
+    MAX_AGENT_BYTES,
+    AgentTemplate,
+    load_agent_file,
+    read_agent_text,
+)
 from kaizen_agentic.errors import AgentNotFoundError
 from kaizen_agentic.names import is_valid_name, validate_name
 
@@ -30,9 +35,9 @@ def claude_agent_path(root: Path, name: str) -> Path:
     return root / ".claude" / "agents" / f"{validate_name(name)}.md"
 
 
-def file_version(path: Path) -> str:
-    """First 12 hex digits of the sha256 of *path*'s bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+def file_version(path: Path, root: Path | None = None) -> str:
+    """First 12 hex digits of the sha256 of *path*'s bytes (read inside *root*)."""
+    return hashlib.sha256(read_agent_text(path, root).encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -42,13 +47,21 @@ class ResolvedAgent:
     name: str
     path: Path
     source: str  # one of SOURCES
+    root: Path | None = None  # the project a project file is read inside; None: its folder
 
     @property
     def agent_version(self) -> str:
-        return file_version(self.path)
+        return file_version(self.path, self.root)
 
     def load(self) -> AgentTemplate:
-        return load_agent_file(self.path)
+        return load_agent_file(self.path, self.root)
+
+    def text(self) -> str:
+        """The file's text, bad UTF-8 replaced, read inside the project boundary."""
+        from kaizen_agentic._fs import read_text_capped
+
+        root = self.root if self.root is not None else self.path.parent
+        return read_text_capped(root, self.path, MAX_AGENT_BYTES)
 
 
 class AgentRegistry:
@@ -60,13 +73,22 @@ class AgentRegistry:
 
     def candidates(self, name: str) -> list[ResolvedAgent]:
         """Every existing file for *name*, in lookup order."""
+        from kaizen_agentic._fs import inside_root
+
         validate_name(name)
-        paths = (
-            ("project", project_agent_path(self.project_root, name)),
-            ("claude", claude_agent_path(self.project_root, name)),
-            ("catalog", self.catalog_path(name)),
-        )
-        return [ResolvedAgent(name, path, source) for source, path in paths if path.is_file()]
+        root = self.project_root
+        found = []
+        for source, path in (
+            ("project", project_agent_path(root, name)),
+            ("claude", claude_agent_path(root, name)),
+        ):
+            inside_root(root, path)  # a link out of the project is refused, not followed
+            if path.is_file():
+                found.append(ResolvedAgent(name, path, source, root))
+        catalog = self.catalog_path(name)
+        if catalog.is_file():
+            found.append(ResolvedAgent(name, catalog, "catalog"))
+        return found
 
     def resolve(self, name: str) -> ResolvedAgent | None:
         """The winning file for *name*, or None when no source has it."""

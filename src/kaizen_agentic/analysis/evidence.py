@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from kaizen_agentic._fs import atomic_write_text
+from kaizen_agentic._jsonl import finite
 from kaizen_agentic.agents.registry import AgentRegistry, ResolvedAgent
 from kaizen_agentic.agents.template import AgentTemplate, MetricSpec
 from kaizen_agentic.analysis.compare import VersionRuns
@@ -190,7 +191,7 @@ def summarise(evidence: AgentEvidence) -> AgentSummary:
         return AgentSummary(
             evidence.agent, evidence.totals, tuple(detect_trends(list(evidence.measured), trend))
         )
-    memo = MemoTrend(trend, evidence.trend_cache)
+    memo = MemoTrend(trend, evidence.trend_cache, evidence.project_root)
     windows = detect_trends(list(evidence.measured), memo)
     if evidence.has_records:
         memo.save()
@@ -201,7 +202,8 @@ def write_summary(evidence: AgentEvidence) -> AgentSummary:
     """The one writer of ``summary.json``: summarise and replace the file atomically."""
     summary = summarise(evidence)
     path = AgentPaths(evidence.project_root, evidence.agent).summary
-    atomic_write_text(path, json.dumps(summary.to_document(), indent=2) + "\n")
+    text = json.dumps(finite(summary.to_document()), indent=2, allow_nan=False) + "\n"
+    atomic_write_text(path, text, root=evidence.project_root)
     return summary
 
 

@@ -17,7 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kaizen_agentic._fs import append_line, exclusive_lock
+from kaizen_agentic._fs import (
+    MAX_EVENTS_FILE_BYTES,
+    append_line,
+    ensure_dir,
+    exclusive_lock,
+    read_text_capped,
+)
 from kaizen_agentic.events.payloads import (
     ENVELOPE_KEYS,
     EVENT_ID_PATTERN,
@@ -76,9 +82,9 @@ def emit_event(root: Path, event: EventPayload, *, occurred_at: datetime | None 
     document = build_event(event, occurred_at=occurred_at)
     line = encode_event(document)
     directory = events_dir(root)
-    directory.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(directory / _OUTBOX_LOCK):
-        append_line(directory / OUTBOX_FILE, line)
+    ensure_dir(root, directory)
+    with exclusive_lock(directory / _OUTBOX_LOCK, root=root):
+        append_line(directory / OUTBOX_FILE, line, root=root)
     event_id: str = document["event_id"]
     return event_id
 
@@ -93,8 +99,8 @@ def read_outbox(root: Path) -> list[StoredEvent]:
         return []
     # Read under the writers' lock so an unterminated last line is a torn write
     # (a crashed writer), never an append still in progress.
-    with exclusive_lock(events_dir(root) / _OUTBOX_LOCK):
-        text = path.read_bytes().decode("utf-8", errors="replace")
+    with exclusive_lock(events_dir(root) / _OUTBOX_LOCK, root=root):
+        text = read_text_capped(root, path, MAX_EVENTS_FILE_BYTES)
     events: list[StoredEvent] = []
     seen: set[str] = set()
     for number, line in _lines(path, text):
@@ -114,8 +120,8 @@ def delivered_ids(root: Path) -> set[str]:
     path = delivered_path(root)
     if not path.exists():
         return set()
-    with exclusive_lock(events_dir(root) / _DELIVERED_LOCK):
-        text = path.read_bytes().decode("utf-8", errors="replace")
+    with exclusive_lock(events_dir(root) / _DELIVERED_LOCK, root=root):
+        text = read_text_capped(root, path, MAX_EVENTS_FILE_BYTES)
     ids: set[str] = set()
     for number, line in _lines(path, text):
         document = _json_object(path, number, line)
@@ -145,9 +151,9 @@ def mark_delivered(root: Path, event_ids: Iterable[str], *, at: datetime | None 
     if not lines:
         return 0
     directory = events_dir(root)
-    directory.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(directory / _DELIVERED_LOCK):
-        append_line(directory / DELIVERED_FILE, "\n".join(lines))
+    ensure_dir(root, directory)
+    with exclusive_lock(directory / _DELIVERED_LOCK, root=root):
+        append_line(directory / DELIVERED_FILE, "\n".join(lines), root=root)
     return len(lines)
 
 

@@ -101,8 +101,7 @@ class FleetState:
         until = _stamp(_parse(now) + LEASE)
         with self.transaction() as db:
             row = db.execute(
-                "SELECT status, owner, lease_until FROM slots "
-                "WHERE repo=? AND agent=? AND slot=?",
+                "SELECT status, owner, lease_until FROM slots WHERE repo=? AND agent=? AND slot=?",
                 (repo, agent, slot),
             ).fetchone()
             if row and row[0] == "done":

@@ -32,12 +32,18 @@ def prepare_command(agent: str, root: Path | str) -> str:
 
 
 def session_close_commands(agent: str, root: Path) -> list[str]:
-    """What the agent runs when it finishes: record the outcome, keep one learning."""
+    """What the agent runs when it finishes: record the outcome, keep one learning.
+
+    The root is shell-quoted (SPEC §6, §10): a folder named ``x;rm -rf ~`` stays
+    one argument. The ``<...>`` placeholders are for the agent to fill in.
+    """
+    target = shlex.quote(str(root))
     return [
         f"kaizen-agentic metrics record {agent} --success --time <seconds> --quality <0-1> "
-        f"--target {root}",
-        f"kaizen-agentic metrics record {agent} --failure --time <seconds> --target {root}",
-        f'kaizen-agentic memory add {agent} "<one learning>" --section learnings --target {root}',
+        f"--target {target}",
+        f"kaizen-agentic metrics record {agent} --failure --time <seconds> --target {target}",
+        f'kaizen-agentic memory add {agent} "<one learning>" --section learnings '
+        f"--target {target}",
     ]
 
 
@@ -53,7 +59,7 @@ def build_bundle(root: Path, agent: str, *, now: datetime | None = None) -> dict
         try:
             prompt = resolved.load().body
         except KaizenError:
-            prompt = resolved.path.read_text(encoding="utf-8", errors="replace")
+            prompt = resolved.text()
     return {
         "agent": agent,
         "project": root.resolve().name,

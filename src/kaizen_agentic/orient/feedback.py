@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kaizen_agentic._fs import append_line, exclusive_lock
+from kaizen_agentic._fs import append_line, ensure_dir, exclusive_lock
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.paths import agent_state_dir
 
@@ -66,9 +66,9 @@ def add_feedback(
         "timestamp": now or format_timestamp(utc_now()),
     }
     path = feedback_path(root, agent)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(path.with_name(".feedback.lock")):
-        append_line(path, json.dumps(entry, sort_keys=True, ensure_ascii=False))
+    ensure_dir(root, path.parent)
+    with exclusive_lock(path.with_name(".feedback.lock"), root=root):
+        append_line(path, json.dumps(entry, sort_keys=True, ensure_ascii=False), root=root)
     return entry
 
 
@@ -78,22 +78,13 @@ def list_feedback(root: Path, agent: str) -> list[dict[str, Any]]:
     A line that is not a JSON object with a whole-number rating from 1 to 5
     (e.g. one torn by a crash) is skipped with a ``MalformedLineWarning``.
     """
+    from kaizen_agentic._jsonl import iter_jsonl
     from kaizen_agentic.metrics.records import MalformedLineWarning
 
     path = feedback_path(root, agent)
-    try:
-        lines = path.read_bytes().splitlines()
-    except FileNotFoundError:
-        return []
     entries = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            entry = None
-        if isinstance(entry, dict) and _is_rating(entry.get("rating")):
+    for number, entry in iter_jsonl(path, root=root):
+        if _is_rating(entry.get("rating")):
             entries.append(entry)
         else:
             warnings.warn(

@@ -216,7 +216,9 @@ def check_schedule_text(
 
 def _read_text(path: Path) -> str:
     try:
-        return read_yaml_text(path, what="schedule", source=path.name)
+        # a repo's .kaizen/schedule.yml is read inside that repo (SPEC §1)
+        root = path.parent.parent if path.parent.name == ".kaizen" else None
+        return read_yaml_text(path, what="schedule", source=path.name, root=root)
     except FileNotFoundError:
         raise ScheduleNotFoundError(
             f"no schedule at {path}; run: kaizen-agentic schedule init"
