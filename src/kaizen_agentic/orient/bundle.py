@@ -42,8 +42,7 @@ def session_close_commands(agent: str, root: Path) -> list[str]:
         f"kaizen-agentic metrics record {agent} --success --time <seconds> --quality <0-1> "
         f"--target {target}",
         f"kaizen-agentic metrics record {agent} --failure --time <seconds> --target {target}",
-        f'kaizen-agentic memory add {agent} "<one learning>" --section learnings '
-        f"--target {target}",
+        f'kaizen-agentic memory add {agent} "<one learning>" --section learnings --target {target}',
     ]
 
 
