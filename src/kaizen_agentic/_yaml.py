@@ -31,13 +31,18 @@ class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         _refuse_aliases(node)
         return super().construct_document(node)
 
+    # set on a subclass by load_yaml: duplicates are collected here instead of raised
+    duplicates: list[DuplicateKeyError] | None = None
+
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             line = key_node.start_mark.line + 1
             if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise DuplicateKeyError(str(key), line)
+                if self.duplicates is None:
+                    raise DuplicateKeyError(str(key), line)
+                self.duplicates.append(DuplicateKeyError(str(key), line))
             if isinstance(key, (str, int, float, bool)):
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
@@ -128,15 +133,28 @@ def read_yaml_text(
         ) from None
 
 
-def load_yaml(text: str, *, source: str = "<yaml>", max_bytes: int = MAX_YAML_BYTES) -> Any:
-    """Parse one YAML document safely; raise :class:`YamlError` naming *source*."""
+def load_yaml(
+    text: str,
+    *,
+    source: str = "<yaml>",
+    max_bytes: int = MAX_YAML_BYTES,
+    duplicates: list[DuplicateKeyError] | None = None,
+) -> Any:
+    """Parse one YAML document safely; raise :class:`YamlError` naming *source*.
+
+    With *duplicates*, a repeated key is appended there (the last value
+    wins) instead of raising, so a caller can report every other problem too.
+    """
+    loader: type[_StrictLoader] = _StrictLoader
+    if duplicates is not None:
+        loader = type("_CollectingLoader", (_StrictLoader,), {"duplicates": duplicates})
     size = len(text.encode("utf-8", errors="replace"))
     if size > max_bytes:
         raise YamlError(
             f"{source}: file is {size} bytes, over the {max_bytes}-byte limit; shorten it"
         )
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        return yaml.load(text, Loader=loader)
     except DuplicateKeyError as exc:
         raise DuplicateKeyError(exc.key, exc.line, source) from None
     except YamlError as exc:
