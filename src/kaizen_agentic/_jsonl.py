@@ -98,6 +98,22 @@ def finite(value: Any) -> Any:
     return value
 
 
+def dumps_line(value: Any) -> str:
+    """*value* as one line of standard JSON that any stdout can print.
+
+    Non-finite numbers become null (:func:`finite`); text is kept as is
+    unless it holds a lone surrogate (which no UTF-8 stream can carry), in
+    which case the line is written ASCII-escaped instead.
+    """
+    clean = finite(value)
+    line = json.dumps(clean, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(clean, sort_keys=True, allow_nan=False)
+    return line
+
+
 @lru_cache(maxsize=1)
 def _decoder() -> Any:
     import msgspec

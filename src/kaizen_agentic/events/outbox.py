@@ -190,7 +190,7 @@ def _lines(path: Path, text: str) -> Iterator[tuple[int, str]]:
 def _json_object(path: Path, number: int, line: str) -> dict[str, Any] | None:
     try:
         document = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to read
         _skip(path, number, "not valid JSON")
         return None
     if not isinstance(document, dict):
