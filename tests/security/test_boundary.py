@@ -343,3 +343,20 @@ def test_printed_commands_quote_the_target(tmp_path: Path) -> None:
     for command in bundle["session_close"]:
         words = shlex.split(command.replace("<", "").replace(">", ""))
         assert words[words.index("--target") + 1] == str(root)
+
+
+def test_publish_never_packs_a_file_linked_from_outside(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    metrics(root).mkdir(parents=True)
+    (metrics(root) / "executions.jsonl").write_text(f"{GOOD}\n")
+    optimizer(root).mkdir(parents=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    link = optimizer(root) / "recommendations.jsonl"
+    link.symlink_to(secret)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(root, "metrics", "publish", "--out", str(out))
+    assert result.exit_code == 1 and str(link) in result.output
+    packed = [p.read_bytes() for p in out.rglob("*") if p.is_file()]
+    assert not any(SECRET.encode() in data for data in packed)
