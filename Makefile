@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= dev,distributed,report
 
-.PHONY: demo test lint typecheck unit docs bench clean install chromium
+.PHONY: demo test lint typecheck unit fuzz docs bench clean install chromium
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kaizen-agentic needs Python >= 3.11; set PYTHON=python3.x")'
@@ -38,6 +38,10 @@ unit: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 test: lint typecheck unit
+
+# the fuzz suite at a depth beyond CI's (CI=true runs 2,000 examples a target)
+fuzz: $(STAMP)
+	KAIZEN_FUZZ=$${KAIZEN_FUZZ:-10000} $(BIN)/python -m pytest -q -n 2 tests/fuzz
 
 docs: $(STAMP)
 	$(BIN)/python -m kaizen_agentic.cli._reference > docs/cli.md

@@ -11,6 +11,7 @@ object. A line that is not an object is skipped with a
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Iterator
 from functools import lru_cache
@@ -44,13 +45,19 @@ def parse_line(raw: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def iter_jsonl(path: Path, *, warn: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_jsonl(
+    path: Path, *, warn: bool = True, root: Path | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each object line of *path*; nothing when it is missing.
 
-    A torn last line (a crash mid-append) is malformed like any other.
+    A torn last line (a crash mid-append) is malformed like any other. With
+    *root*, the file is opened inside that project's boundary (SPEC §1): a link
+    out of it, a FIFO or a device raises :class:`~kaizen_agentic.errors.BoundaryError`.
     """
+    from kaizen_agentic._fs import open_read
+
     try:
-        handle = path.open("rb")
+        handle = open_read(root, path) if root is not None else _open_plain(path)
     except FileNotFoundError:
         return
     with handle:
@@ -67,6 +74,44 @@ def iter_jsonl(path: Path, *, warn: bool = True) -> Iterator[tuple[int, dict[str
                     )
                 continue
             yield number, record
+
+
+def _open_plain(path: Path) -> Any:
+    from kaizen_agentic._fs import open_read
+
+    return open_read(None, path)
+
+
+def finite(value: Any) -> Any:
+    """*value* with every NaN or infinite float replaced by None (JSON null).
+
+    Standard JSON has no NaN or Infinity; a document the tool writes or
+    prints must be readable by any JSON parser, so a number that is not one
+    is written as null.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+def dumps_line(value: Any) -> str:
+    """*value* as one line of standard JSON that any stdout can print.
+
+    Non-finite numbers become null (:func:`finite`); text is kept as is
+    unless it holds a lone surrogate (which no UTF-8 stream can carry), in
+    which case the line is written ASCII-escaped instead.
+    """
+    clean = finite(value)
+    line = json.dumps(clean, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(clean, sort_keys=True, allow_nan=False)
+    return line
 
 
 @lru_cache(maxsize=1)

@@ -31,13 +31,18 @@ class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         _refuse_aliases(node)
         return super().construct_document(node)
 
+    # set on a subclass by load_yaml: duplicates are collected here instead of raised
+    duplicates: list[DuplicateKeyError] | None = None
+
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             line = key_node.start_mark.line + 1
             if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise DuplicateKeyError(str(key), line)
+                if self.duplicates is None:
+                    raise DuplicateKeyError(str(key), line)
+                self.duplicates.append(DuplicateKeyError(str(key), line))
             if isinstance(key, (str, int, float, bool)):
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
@@ -91,19 +96,31 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_y
 
 
 def read_yaml_text(
-    path: Path, *, what: str, source: str | None = None, max_bytes: int = MAX_YAML_BYTES
+    path: Path,
+    *,
+    what: str,
+    source: str | None = None,
+    max_bytes: int = MAX_YAML_BYTES,
+    root: Path | None = None,
 ) -> str:
     """A YAML file's text, capped and UTF-8 checked; FileNotFoundError passes through.
 
     One byte past the cap is read, so an oversized file is refused unread.
-    Other problems raise :class:`YamlError` naming *source* (default: the path).
+    Only a regular file is read (a FIFO is refused, never waited on); with
+    *root* the file must lie inside that project (SPEC §1). Other problems
+    raise :class:`YamlError` naming *source* (default: the path).
     """
+    from kaizen_agentic._fs import open_read
+    from kaizen_agentic.errors import KaizenError
+
     shown = source or str(path)
     try:
-        with path.open("rb") as handle:
+        with open_read(root, path) as handle:
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise
+    except KaizenError as exc:
+        raise YamlError(exc.message) from None
     except OSError as exc:
         raise YamlError(f"{path}: cannot read the {what} ({exc.strerror or exc}); fix it") from None
     if len(data) > max_bytes:
@@ -116,15 +133,28 @@ def read_yaml_text(
         ) from None
 
 
-def load_yaml(text: str, *, source: str = "<yaml>", max_bytes: int = MAX_YAML_BYTES) -> Any:
-    """Parse one YAML document safely; raise :class:`YamlError` naming *source*."""
+def load_yaml(
+    text: str,
+    *,
+    source: str = "<yaml>",
+    max_bytes: int = MAX_YAML_BYTES,
+    duplicates: list[DuplicateKeyError] | None = None,
+) -> Any:
+    """Parse one YAML document safely; raise :class:`YamlError` naming *source*.
+
+    With *duplicates*, a repeated key is appended there (the last value
+    wins) instead of raising, so a caller can report every other problem too.
+    """
+    loader: type[_StrictLoader] = _StrictLoader
+    if duplicates is not None:
+        loader = type("_CollectingLoader", (_StrictLoader,), {"duplicates": duplicates})
     size = len(text.encode("utf-8", errors="replace"))
     if size > max_bytes:
         raise YamlError(
             f"{source}: file is {size} bytes, over the {max_bytes}-byte limit; shorten it"
         )
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        return yaml.load(text, Loader=loader)
     except DuplicateKeyError as exc:
         raise DuplicateKeyError(exc.key, exc.line, source) from None
     except YamlError as exc:

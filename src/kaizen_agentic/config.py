@@ -439,12 +439,12 @@ def read_config(root: Path) -> tuple[Config, list[str]]:
     by the defaults.
     """
     path = config_path(root)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():  # a FIFO or a link is refused, not skipped
         return Config(defaults()), []
     from kaizen_agentic._yaml import YamlError, load_yaml, read_yaml_text
 
     try:
-        data = load_yaml(read_yaml_text(path, what="config"), source=str(path))
+        data = load_yaml(read_yaml_text(path, what="config", root=root), source=str(path))
     except YamlError as exc:  # problems are reported per file: drop the path prefix
         return Config(defaults()), [exc.message.removeprefix(f"{path}: ")]
     values, problems = check_config_data(data)

@@ -48,3 +48,15 @@ class TemplateError(KaizenError):
 
 class MalformedLineWarning(UserWarning):
     """A line of a JSON-lines file that is not a JSON object (e.g. torn by a crash)."""
+
+
+class BoundaryError(KaizenError):
+    """A repo path that leaves the project folder, or is not a regular file (SPEC §1)."""
+
+
+class FileSystemError(KaizenError):
+    """A file operation the system refused; ``os_errno`` keeps its errno for retry decisions."""
+
+    def __init__(self, message: str, os_errno: int | None = None) -> None:
+        super().__init__(message)
+        self.os_errno = os_errno

@@ -87,7 +87,7 @@ def test_validate_a_fresh_schedule(project: Path) -> None:
     path = schedule_path(project)
     assert run("validate", "-t", str(project)) == (
         0,
-        f"Schedule is valid: {path} (2 agents, 2 enabled)\n",
+        f"Schedule is valid: {path} (3 agents, 2 enabled)\n",
         "",
     )
     code, out, _ = run("validate", "-t", str(project), "--json")
@@ -305,3 +305,15 @@ def test_prepare_json_flag_prints_only_the_json_document(project: Path) -> None:
     assert {k: v for k, v in by_flag.items() if k != "generated"} == {
         k: v for k, v in by_format.items() if k != "generated"
     }
+
+
+def test_init_writes_the_spec_example_and_list_all_shows_the_disabled_agent(
+    project: Path,
+) -> None:
+    run("init", "-t", str(project))
+    code, enabled, _ = run("list", "-t", str(project))
+    assert code == 0 and "tdd-workflow" not in enabled
+    code, every, _ = run("list", "--all", "-t", str(project))
+    assert code == 0
+    [line] = [line for line in every.splitlines() if "tdd-workflow" in line]
+    assert "monthly" in line

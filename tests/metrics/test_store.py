@@ -136,10 +136,10 @@ def test_a_writer_killed_mid_append_leaves_a_readable_store(project: Path) -> No
     assert store.append(record(quality_score=0.9))
     assert json.loads(lines(store)[-1])["quality_score"] == 0.9
     with pytest.warns(MalformedLineWarning, match=f":{written + 1}: skipped a malformed line"):
-        summary = store.summarise(now=NOW)  # the analytics cache reports it too, once
+        summary = store.summarise(now=NOW)  # the analytics cache reports it too
     assert summary["execution_count"] == written + 1
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    # and again on the next read, though the cache has moved past the line
+    with pytest.warns(MalformedLineWarning, match=f":{written + 1}: skipped a malformed line"):
         assert store.summarise(now=NOW)["execution_count"] == written + 1
 
 

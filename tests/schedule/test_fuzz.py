@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from kaizen_agentic.errors import KaizenError
 from kaizen_agentic.schedule import (
+    ScheduleError,
     check_schedule_text,
     next_run,
     parse_schedule,
@@ -164,7 +165,12 @@ def test_any_structure_dumped_to_yaml_is_judged_not_crashed(data: dict[str, Any]
     report = check_schedule_text(text, ["coach"])
     assert_one_line_each(report.problems)
     assert_one_line_each(report.warnings)
-    schedule = parse_schedule(data)
+    try:
+        schedule = parse_schedule(data)
+    except ScheduleError as error:  # not a mapping, or no supported version (SPEC §6)
+        assert report.schedule is None
+        assert_one_line_each(error.problems)
+        return
     problems = validate_schedule(schedule, ["coach"])
     assert_one_line_each(problems)
     if not problems:

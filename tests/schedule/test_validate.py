@@ -38,7 +38,7 @@ def test_schedule_path_is_under_dot_kaizen(tmp_path: Path) -> None:
 
 def test_default_schedule_round_trips_as_valid() -> None:
     text = default_schedule_yaml("Europe/Berlin")
-    report = check_schedule_text(text, ["coach", "optimization"])
+    report = check_schedule_text(text, ["coach", "optimization", "tdd-workflow"])
     assert report.problems == [] and report.warnings == [] and report.valid
     schedule = report.schedule
     assert schedule is not None
@@ -46,6 +46,8 @@ def test_default_schedule_round_trips_as_valid() -> None:
     assert schedule.agents == {
         "coach": ScheduleEntry("coach", "weekly", "0 9 * * 1", "0 9 * * 1", True),
         "optimization": ScheduleEntry("optimization", "weekly", "0 10 * * 1", "0 10 * * 1", True),
+        # SPEC §6: the example's third agent is written too, switched off
+        "tdd-workflow": ScheduleEntry("tdd-workflow", "monthly", "0 9 1 * *", None, False),
     }
 
 
@@ -271,8 +273,8 @@ def test_load_schedule_missing_and_present(tmp_path: Path) -> None:
     path.parent.mkdir()
     path.write_text(default_schedule_yaml("UTC"))
     schedule = load_schedule(path)
-    assert list(schedule.agents) == ["coach", "optimization"]
-    report = check_schedule(path, ["coach", "optimization"])
+    assert list(schedule.agents) == ["coach", "optimization", "tdd-workflow"]
+    report = check_schedule(path, ["coach", "optimization", "tdd-workflow"])
     assert report.valid and report.path == path
 
 
@@ -299,3 +301,29 @@ def test_validate_checks_a_schedule_built_in_code() -> None:
 def test_parse_schedule_rejects_non_mappings_with_a_kaizen_error() -> None:
     with pytest.raises(KaizenError, match="not a mapping"):
         parse_schedule(["coach"])
+
+
+def test_parse_schedule_refuses_a_mapping_without_a_supported_version() -> None:
+    with pytest.raises(ScheduleError, match=r'version: missing; add version: "1"'):
+        parse_schedule({"agents": {}})
+    with pytest.raises(ScheduleError, match="is a number; quote it"):
+        parse_schedule({"version": 1, "agents": {"coach": {"cadence": "weekly"}}})
+
+
+def test_a_duplicate_agent_key_does_not_hide_the_other_problems() -> None:
+    text = (
+        "version: 2\n"  # 1
+        "timezone: Mars/Base\n"  # 2
+        "agents:\n"  # 3
+        "  coach: {cadence: weekly}\n"  # 4
+        "  optimization: {cadence: hourly}\n"  # 5
+        "  coach: {cadence: daily}\n"  # 6
+    )
+    report = check_schedule_text(text, ["coach", "optimization"])
+    assert report.schedule is None
+    assert report.problems[0].startswith("duplicate agent entry: coach (line 6)")
+    assert [p.split(":")[0] for p in report.problems[1:]] == [
+        "version",
+        "timezone",
+        "agents.optimization.cadence",
+    ]

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from kaizen_agentic._fs import atomic_write_text
+from kaizen_agentic._fs import atomic_write_text, inside_root, read_text_capped
 from kaizen_agentic.agents.registry import AgentRegistry, claude_agent_path, project_agent_path
-from kaizen_agentic.agents.template import parse_agent_text
+from kaizen_agentic.agents.template import MAX_AGENT_BYTES, parse_agent_text
 from kaizen_agentic.errors import AgentNotFoundError, KaizenError
 
 INSTALLED = "installed"
@@ -88,7 +88,7 @@ def _announce(root: Path, written: list[InstallOutcome]) -> None:
             AgentInstalled(
                 repo=root.resolve().name,
                 agent=outcome.agent,
-                agent_version=file_version(outcome.path),
+                agent_version=file_version(outcome.path, root),
                 destination=str(outcome.path.relative_to(root)),
             ),
         )
@@ -105,7 +105,7 @@ def _install_one(
         text = subagent_text(text, source=str(source))
     else:
         destination = project_agent_path(root, name)
-    existing = _read_or_none(destination)
+    existing = _read_or_none(destination, root)
     if existing == text:
         return InstallOutcome(name, destination, IDENTICAL)
     if existing is not None and not force:
@@ -115,7 +115,7 @@ def _install_one(
             REFUSED,
             "differs from the catalog version (locally modified); use --force to replace it",
         )
-    atomic_write_text(destination, text)
+    atomic_write_text(destination, text, root=root)
     return InstallOutcome(name, destination, REPLACED if existing is not None else INSTALLED)
 
 
@@ -133,10 +133,10 @@ def uninstall_agent(registry: AgentRegistry, name: str, *, force: bool = False) 
             subagent_text(catalog, source=name) if catalog is not None else None
         ),
     }
-    present = [path for path in pristine if path.is_file()]
+    present = [path for path in pristine if inside_root(root, path) and path.is_file()]
     if not present:
         raise KaizenError(f"agent '{name}' is not installed in {root}; nothing to remove")
-    modified = [p for p in present if _read_or_none(p) != pristine[p]]
+    modified = [p for p in present if _read_or_none(p, root) != pristine[p]]
     if modified and not force:
         raise KaizenError(
             f"{modified[0]} differs from the catalog version (locally modified); "
@@ -147,9 +147,9 @@ def uninstall_agent(registry: AgentRegistry, name: str, *, force: bool = False) 
     return present
 
 
-def _read_or_none(path: Path) -> str | None:
+def _read_or_none(path: Path, root: Path | None = None) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text_capped(root if root is not None else path.parent, path, MAX_AGENT_BYTES)
     except FileNotFoundError:
         return None
 

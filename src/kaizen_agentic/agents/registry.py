@@ -22,7 +22,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from kaizen_agentic.agents.template import AgentTemplate, load_agent_file
+from kaizen_agentic.agents.template import (
+    MAX_AGENT_BYTES,
+    AgentTemplate,
+    load_agent_file,
+    read_agent_text,
+)
 from kaizen_agentic.errors import AgentNotFoundError
 from kaizen_agentic.names import is_valid_name, validate_name
 
@@ -50,12 +55,19 @@ def claude_config_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".claude"
 
 
-def frontmatter_name(path: Path) -> str | None:
-    """The ``name:`` line of a file's frontmatter, read without YAML (fast, and never raises)."""
+def frontmatter_name(path: Path, root: Path | None = None) -> str | None:
+    """The ``name:`` line of a file's frontmatter, read without YAML (fast, and never raises).
+
+    Under *root* the project boundary holds: a link out of it, or a file that is
+    not a regular one, has no name.
+    """
+    from kaizen_agentic._fs import open_read
+    from kaizen_agentic.errors import KaizenError
+
     try:
-        with path.open("rb") as handle:
+        with open_read(root, path) as handle:
             head = handle.read(_HEAD_BYTES).decode("utf-8", "replace")
-    except OSError:
+    except (OSError, KaizenError):
         return None
     lines = head.splitlines()
     if not lines or lines[0].strip() != "---":
@@ -95,9 +107,9 @@ def claude_agent_path(root: Path, name: str) -> Path:
     return root / ".claude" / "agents" / f"{validate_name(name)}.md"
 
 
-def file_version(path: Path) -> str:
-    """First 12 hex digits of the sha256 of *path*'s bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+def file_version(path: Path, root: Path | None = None) -> str:
+    """First 12 hex digits of the sha256 of *path*'s bytes (read inside *root*)."""
+    return hashlib.sha256(read_agent_text(path, root).encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -107,13 +119,21 @@ class ResolvedAgent:
     name: str
     path: Path
     source: str  # one of SOURCES
+    root: Path | None = None  # the project a project file is read inside; None: its folder
 
     @property
     def agent_version(self) -> str:
-        return file_version(self.path)
+        return file_version(self.path, self.root)
 
     def load(self) -> AgentTemplate:
-        return load_agent_file(self.path)
+        return load_agent_file(self.path, self.root)
+
+    def text(self) -> str:
+        """The file's text, bad UTF-8 replaced, read inside the project boundary."""
+        from kaizen_agentic._fs import read_text_capped
+
+        root = self.root if self.root is not None else self.path.parent
+        return read_text_capped(root, self.path, MAX_AGENT_BYTES)
 
 
 class AgentRegistry:
@@ -139,15 +159,22 @@ class AgentRegistry:
         A ``.claude/agents`` file counts under its file name or its frontmatter
         name; user-level and plugin agents come after the catalog.
         """
+        from kaizen_agentic._fs import inside_root
+
         validate_name(name)
+        root = self.project_root
         paths = [
-            ("project", project_agent_path(self.project_root, name)),
-            ("claude", claude_agent_path(self.project_root, name)),
+            ("project", project_agent_path(root, name)),
+            ("claude", claude_agent_path(root, name)),
         ]
-        found = [ResolvedAgent(name, path, source) for source, path in paths if path.is_file()]
+        for _, path in paths:
+            inside_root(root, path)  # a link out of the project is refused, not followed
+        found = [
+            ResolvedAgent(name, path, source, root) for source, path in paths if path.is_file()
+        ]
         if not any(r.source == "claude" for r in found):
             found += [
-                ResolvedAgent(name, f.path, f.source)
+                ResolvedAgent(name, f.path, f.source, root)
                 for f in self._project_claude_files
                 if f.name == name
             ][:1]
@@ -182,12 +209,16 @@ class AgentRegistry:
             for item in files:
                 key = (item.claude_name, item.path.stem, item.name)[rank]
                 if key == (wanted, wanted, name)[rank]:
-                    return ResolvedAgent(name, item.path, item.source)
+                    inside = item.source == "claude"  # a project file is read inside the project
+                    return ResolvedAgent(
+                        name, item.path, item.source, self.project_root if inside else None
+                    )
         return None
 
     @cached_property
     def _project_claude_files(self) -> list[ClaudeAgentFile]:
-        return _claude_files(self.project_root / ".claude" / "agents", "claude")
+        root = self.project_root
+        return _claude_files(root / ".claude" / "agents", "claude", root=root)
 
     @cached_property
     def _home_claude_files(self) -> list[ClaudeAgentFile]:
@@ -266,7 +297,9 @@ class AgentRegistry:
         return sorted(set(self.catalog_names()) | set(self.project_names()))
 
 
-def _claude_files(folder: Path, source: str, plugin: str | None = None) -> list[ClaudeAgentFile]:
+def _claude_files(
+    folder: Path, source: str, plugin: str | None = None, root: Path | None = None
+) -> list[ClaudeAgentFile]:
     """The ``*.md`` files of *folder* with the names Claude Code gives them."""
     try:
         paths = sorted(p for p in folder.glob("*.md") if p.is_file())
@@ -274,7 +307,7 @@ def _claude_files(folder: Path, source: str, plugin: str | None = None) -> list[
         return []
     files = []
     for path in paths:
-        name = frontmatter_name(path) or path.stem
+        name = frontmatter_name(path, root) or path.stem
         if plugin is not None:
             name = f"{plugin}:{name}"
         files.append(ClaudeAgentFile(name, path, source))

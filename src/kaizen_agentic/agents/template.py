@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kaizen_agentic._yaml import YamlError, load_yaml
-from kaizen_agentic.errors import TemplateError
+from kaizen_agentic.errors import BoundaryError, KaizenError, TemplateError
 from kaizen_agentic.names import is_valid_name
 
 CATEGORIES = ("meta", "development", "quality", "operations", "documentation")
@@ -176,11 +176,29 @@ def parse_agent_text(text: str, *, source: str = "<agent>") -> AgentTemplate:
     )
 
 
-def load_agent_file(path: Path) -> AgentTemplate:
+# an agent prompt is a page of markdown; anything far larger is not one
+MAX_AGENT_BYTES = 1024 * 1024
+
+
+def read_agent_text(path: Path, root: Path | None = None) -> str:
+    """The UTF-8 text of the agent file *path*, read inside *root* (default: its folder).
+
+    Only a regular file within :data:`MAX_AGENT_BYTES` is read; a link out of
+    the root raises :class:`~kaizen_agentic.errors.BoundaryError`.
+    """
+    from kaizen_agentic._fs import read_bytes_capped
+
+    data = read_bytes_capped(root if root is not None else path.parent, path, MAX_AGENT_BYTES)
+    return data.decode("utf-8")
+
+
+def load_agent_file(path: Path, root: Path | None = None) -> AgentTemplate:
     """Read and parse *path*; unreadable files raise :class:`TemplateError`."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_agent_text(path, root)
+    except BoundaryError:
+        raise
+    except (OSError, UnicodeDecodeError, KaizenError) as exc:
         raise TemplateError(f"{path}: cannot read the file ({exc.__class__.__name__})") from None
     return parse_agent_text(text, source=str(path))
 
@@ -373,11 +391,13 @@ def _type_name(value: Any) -> str:
     }.get(type(value), "a value")
 
 
-def check_agent_file(path: Path) -> list[Problem]:
+def check_agent_file(path: Path, root: Path | None = None) -> list[Problem]:
     """:func:`check_agent_text` for a file, with the name and form its location implies."""
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_agent_text(path, root)
+    except KaizenError as exc:
+        return [Problem(source, "file", exc.message)]
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(source, "file", f"cannot be read ({exc.__class__.__name__})")]
     # agents/agent-<name>.md is a kaizen template by its name; other files may be subagents

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from kaizen_agentic._fs import atomic_write_text
+from kaizen_agentic._jsonl import finite
 from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.agents.registry import AgentRegistry, ResolvedAgent
 from kaizen_agentic.agents.template import AgentTemplate, MetricSpec
@@ -220,7 +221,7 @@ def load_evidence(
     resolved = AgentRegistry(root).resolve(agent)
     return evidence_from_columns(
         agent,
-        load_columns(paths.executions, paths.cache_dir),
+        load_columns(paths.executions, paths.cache_dir, root),
         config=config,
         now=now,
         feedback=read_feedback_ratings(root, agent),
@@ -325,7 +326,7 @@ def _trends(
     trend = Strategies.from_config(evidence.config).trend
     if evidence.trend_cache is None:
         return tuple(detect_trends(list(measured), trend))
-    memo = MemoTrend(trend, evidence.trend_cache)
+    memo = MemoTrend(trend, evidence.trend_cache, evidence.project_root)
     windows = detect_trends(list(measured), memo)
     if evidence.has_records:
         memo.save()
@@ -336,7 +337,8 @@ def write_summary(evidence: AgentEvidence) -> AgentSummary:
     """The one writer of ``summary.json``: summarise and replace the file atomically."""
     summary = summarise(evidence)
     path = AgentPaths(evidence.project_root, evidence.agent).summary
-    atomic_write_text(path, json.dumps(summary.to_document(), indent=2) + "\n")
+    text = json.dumps(finite(summary.to_document()), indent=2, allow_nan=False) + "\n"
+    atomic_write_text(path, text, root=evidence.project_root)
     return summary
 
 

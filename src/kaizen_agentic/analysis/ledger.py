@@ -126,7 +126,7 @@ def read_ledger(root: Path, agent: str | None = None) -> list[LedgerEntry]:
     path = OptimizerStore(root).recommendations_path
     if not path.is_file():  # no history yet (or no readable one): an empty ledger
         return []
-    return _entries(iter_jsonl(path), agent)
+    return _entries(iter_jsonl(path, root=root), agent)
 
 
 def _entries(lines: Iterable[tuple[int, dict[str, Any]]], agent: str | None) -> list[LedgerEntry]:
@@ -280,7 +280,7 @@ def refresh_ledger(
     if not store.recommendations_path.is_file():
         return LedgerRefresh([], 0, [])
     loaded = dict(evidence or {})
-    with exclusive_lock(store.lock_path):
+    with exclusive_lock(store.lock_path, root=store.root):
         entries = read_ledger(root, agent)
         appended, reverts = 0, []
         for entry in entries:
@@ -310,7 +310,7 @@ def dismiss(root: Path, rec_id: str, why: str, *, now: datetime | None = None) -
         raise InvalidInputError("--why is empty; say why the recommendation does not apply.")
     now = now or datetime.now(timezone.utc)
     store = OptimizerStore(root)
-    with exclusive_lock(store.lock_path):
+    with exclusive_lock(store.lock_path, root=store.root):
         entries = read_ledger(root)
         matching = [e for e in entries if e.id == rec_id]
         live = [e for e in matching if e.state not in FINAL]
@@ -365,14 +365,14 @@ def filter_entries(entries: Sequence[LedgerEntry], state: str | None) -> list[Le
 def _append_change(store: OptimizerStore, entry: LedgerEntry, change: StateChange) -> None:
     line = {"id": entry.id, "agent": entry.agent, "agent_version": entry.raised_on}
     line |= change.to_dict()
-    append_line(store.recommendations_path, json.dumps(line, sort_keys=True))
+    append_line(store.recommendations_path, json.dumps(line, sort_keys=True), root=store.root)
 
 
 def _append_raised(
     store: OptimizerStore, rec: Recommendation, version: str | None, at: str
 ) -> None:
     line = {**rec.to_dict(), "agent_version": version, "generated_at": at, "state": OPEN}
-    append_line(store.recommendations_path, json.dumps(line, sort_keys=True))
+    append_line(store.recommendations_path, json.dumps(line, sort_keys=True), root=store.root)
 
 
 def _when(stamp: str) -> datetime:

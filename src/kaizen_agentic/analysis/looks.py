@@ -16,12 +16,15 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kaizen_agentic._fs import atomic_write_text, exclusive_lock
+from kaizen_agentic._fs import atomic_write_text, ensure_dir, exclusive_lock, read_text_capped
+from kaizen_agentic.errors import KaizenError
 from kaizen_agentic.paths import optimizer_dir
 
 if TYPE_CHECKING:
     from kaizen_agentic.analysis.compare import VersionComparison
     from kaizen_agentic.analysis.evidence import AgentEvidence
+
+MAX_LOOKS_BYTES = 4 * 1024 * 1024
 
 
 def take_look(root: Path, agent: str, baseline: str, candidate: str, digest: str) -> int:
@@ -29,9 +32,9 @@ def take_look(root: Path, agent: str, baseline: str, candidate: str, digest: str
     directory = optimizer_dir(root)
     path = directory / "looks.json"
     key = f"{agent}:{baseline}:{candidate}"
-    directory.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(directory / ".looks.lock"):
-        looks = _read(path)
+    ensure_dir(root, directory)
+    with exclusive_lock(directory / ".looks.lock", root=root):
+        looks = _read(root, path)
         entry = looks.get(key)
         count = entry.get("count") if isinstance(entry, dict) else None
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
@@ -39,14 +42,14 @@ def take_look(root: Path, agent: str, baseline: str, candidate: str, digest: str
         if count and isinstance(entry, dict) and entry.get("digest") == digest:
             return count
         looks[key] = {"count": count + 1, "digest": digest}
-        atomic_write_text(path, json.dumps(looks, indent=2, sort_keys=True) + "\n")
+        atomic_write_text(path, json.dumps(looks, indent=2, sort_keys=True) + "\n", root=root)
         return count + 1
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(root: Path, path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # absent or damaged: start counting again
+        data = json.loads(read_text_capped(root, path, MAX_LOOKS_BYTES))
+    except (OSError, ValueError, KaizenError):  # absent or damaged: start counting again
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -22,7 +22,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
+from kaizen_agentic._fs import (
+    append_line,
+    atomic_write_text,
+    ensure_dir,
+    exclusive_lock,
+    read_bytes_capped,
+)
+from kaizen_agentic._jsonl import finite
 from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.analysis.rules import (
     RULES,
@@ -35,6 +42,8 @@ from kaizen_agentic.config import Config, default, load_config
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.metrics.store import MetricsStore
 from kaizen_agentic.paths import optimizer_dir
+
+_ANALYSIS_CAP = 64 * 1024 * 1024
 
 if TYPE_CHECKING:
     from kaizen_agentic.analysis.evidence import AgentEvidence
@@ -150,6 +159,7 @@ class OptimizerStore:
     """``.kaizen/metrics/optimizer/``: the last analysis and the recommendation history."""
 
     def __init__(self, project_root: Path) -> None:
+        self.root = Path(project_root)
         self.directory = optimizer_dir(project_root)
         self.analysis_path = self.directory / "analysis.json"
         self.recommendations_path = self.directory / "recommendations.jsonl"
@@ -157,13 +167,14 @@ class OptimizerStore:
 
     def read_analysis(self) -> dict[str, Any] | None:
         try:
-            data = json.loads(self.analysis_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # absent or unreadable: there is no last analysis
+            data = json.loads(read_bytes_capped(self.root, self.analysis_path, _ANALYSIS_CAP))
+        except (OSError, ValueError, RecursionError):  # absent or unreadable: no last analysis
             return None
         return data if isinstance(data, dict) else None
 
     def write_analysis(self, report: Mapping[str, Any]) -> None:
-        atomic_write_text(self.analysis_path, json.dumps(report, indent=2, sort_keys=True) + "\n")
+        text = json.dumps(finite(report), indent=2, sort_keys=True, allow_nan=False) + "\n"
+        atomic_write_text(self.analysis_path, text, root=self.root)
 
     def append_recommendations(
         self,
@@ -185,8 +196,8 @@ class OptimizerStore:
                 f"recommendations for {', '.join(strangers)} given as {agent}'s; "
                 "append each agent's recommendations separately"
             )
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(self.lock_path):
+        ensure_dir(self.root, self.directory)
+        with exclusive_lock(self.lock_path, root=self.root):
             for rec in recommendations:
                 line = {
                     **rec.to_dict(),
@@ -196,17 +207,22 @@ class OptimizerStore:
                     "agent_version": agent_version,
                     "state": "open",
                 }
-                append_line(self.recommendations_path, json.dumps(line, sort_keys=True))
+                text = json.dumps(finite(line), sort_keys=True, allow_nan=False)
+                append_line(self.recommendations_path, text, root=self.root)
         return len(recommendations)
 
     def open_recommendations(self, agent: str | None = None) -> list[dict[str, Any]]:
         """Recommendations of the last analysis (for one agent, or all)."""
         analysis = self.read_analysis() or {}
-        agents = analysis.get("agents") or {}
-        found = []
+        agents = analysis.get("agents")
+        found: list[dict[str, Any]] = []
+        if not isinstance(agents, dict):
+            return found  # an analysis.json edited by hand into another shape holds none
         for name, result in sorted(agents.items()):
-            if agent is None or name == agent:
-                found += [r for r in result.get("recommendations", []) if isinstance(r, dict)]
+            if (agent is None or name == agent) and isinstance(result, dict):
+                listed = result.get("recommendations")
+                if isinstance(listed, list):
+                    found += [r for r in listed if isinstance(r, dict)]
         return found
 
 

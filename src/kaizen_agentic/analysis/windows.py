@@ -192,12 +192,16 @@ class MemoTrend:
 
     MAX_ENTRIES = 64
 
-    def __init__(self, inner: TrendDetectionStrategy, path: Path) -> None:
+    def __init__(self, inner: TrendDetectionStrategy, path: Path, root: Path | None = None) -> None:
+        from kaizen_agentic._fs import read_bytes_capped
+        from kaizen_agentic.errors import KaizenError
+
         self.inner, self.path = inner, path
+        self.root = root if root is not None else path.parent
         self.salt = repr(sorted(vars(inner).items())).encode()
         try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            loaded = json.loads(read_bytes_capped(self.root, path, 4 * 1024 * 1024))
+        except (OSError, ValueError, RecursionError, KaizenError):
             loaded = {}
         self.entries: dict[str, dict[str, Any]] = loaded if isinstance(loaded, dict) else {}
         self.changed = False
@@ -222,10 +226,12 @@ class MemoTrend:
         if not self.changed:
             return
         from kaizen_agentic._fs import atomic_write_text
+        from kaizen_agentic.errors import KaizenError
 
         kept = dict(list(self.entries.items())[-self.MAX_ENTRIES :])
-        with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
-            atomic_write_text(self.path, json.dumps(kept))
+        # a cache that cannot be written (.cache is a file, a link out) only costs time
+        with contextlib.suppress(OSError, KaizenError, ValueError):
+            atomic_write_text(self.path, json.dumps(kept), root=self.root)
 
 
 def mann_kendall_p(series: FloatArray) -> float:

@@ -254,10 +254,16 @@ def _hooks_table(settings: dict[str, Any], *, create: bool) -> Any:
     return hooks
 
 
-def read_settings(path: Path) -> dict[str, Any]:
-    """The settings document at *path* ({} when the file does not exist)."""
+def read_settings(path: Path, root: Path | None = None) -> dict[str, Any]:
+    """The settings document at *path* ({} when the file does not exist).
+
+    With *root* (a project's ``.claude/settings.json``) the file is read
+    inside that project's boundary (SPEC §1).
+    """
+    from kaizen_agentic._fs import read_bytes_capped
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bytes_capped(root, path, 16 * 1024 * 1024).decode("utf-8")
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as error:
@@ -281,7 +287,7 @@ def render_settings(settings: dict[str, Any]) -> str:
 
 
 def update_settings_file(
-    path: Path, change: Callable[[dict[str, Any]], dict[str, Any]]
+    path: Path, change: Callable[[dict[str, Any]], dict[str, Any]], root: Path | None = None
 ) -> HooksStatus:
     """Apply *change* (``enable_hooks`` or ``disable_hooks``) to the file at *path*.
 
@@ -289,11 +295,11 @@ def update_settings_file(
     unchanged file keeps its bytes, formatting included. An invalid file is a
     :class:`KaizenError` naming it, and nothing is written.
     """
-    before = read_settings(path)
+    before = read_settings(path, root)
     try:
         after = change(before)
     except KaizenError as error:
         raise KaizenError(f"{path}: {error.message}") from None
     if after != before:
-        atomic_write_text(path, render_settings(after))
+        atomic_write_text(path, render_settings(after), root=root)
     return hooks_status(after)

@@ -563,8 +563,9 @@ def _log_error(root: Path, hook: HookInput | None, message: str) -> None:
     """One line in ``.kaizen/capture/errors.jsonl``: ids and the message, never transcript text."""
     import contextlib
 
-    from kaizen_agentic._fs import append_line, exclusive_lock
+    from kaizen_agentic._fs import append_line, ensure_dir, exclusive_lock
     from kaizen_agentic._time import format_timestamp, utc_now
+    from kaizen_agentic.errors import KaizenError
 
     entry = {
         "timestamp": format_timestamp(utc_now()),
@@ -574,10 +575,10 @@ def _log_error(root: Path, hook: HookInput | None, message: str) -> None:
         "error": message,
     }
     path = errors_path(root)
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(path.with_name(".errors.lock")):
-            append_line(path, json.dumps(entry, sort_keys=True, ensure_ascii=False))
+    with contextlib.suppress(OSError, KaizenError):  # the hook must never fail its session
+        ensure_dir(root, path.parent)
+        with exclusive_lock(path.with_name(".errors.lock"), root=root):
+            append_line(path, json.dumps(entry, sort_keys=True, ensure_ascii=False), root=root)
 
 
 # -- capture import ----------------------------------------------------------------------------

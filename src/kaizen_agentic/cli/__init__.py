@@ -70,9 +70,19 @@ class KaizenGroup(click.Group):
             return super().invoke(ctx)
         except KaizenError as error:
             raise (BadInput if error.exit_code == 2 else OperationFailed)(error.message) from None
+        except OSError as error:
+            # the file system said no (a read-only or pseudo file system, a full
+            # disk, permissions): one sentence naming the path, never a traceback
+            raise OperationFailed(_describe_os_error(error)) from None
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             raise click.exceptions.Exit(130) from None
+
+
+def _describe_os_error(error: OSError) -> str:
+    where = error.filename if error.filename is not None else "a file"
+    reason = (error.strerror or type(error).__name__).lower()
+    return f"{where}: {reason}; check the path and its permissions, or choose another --target"
 
 
 def _show_warning(

@@ -68,7 +68,16 @@ def style(text: str, **styles: Any) -> str:
 
 
 def emit_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default))
+    """One standard JSON document: no bare NaN/Infinity, nothing stdout cannot encode."""
+    from kaizen_agentic._jsonl import finite
+
+    value = finite(json.loads(json.dumps(document, default=_json_default)))
+    text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a stored string: escape it
+        text = json.dumps(value, indent=2, allow_nan=False)
+    click.echo(text)
 
 
 def emit(document: Any, *, as_json: bool, human: Callable[[], None]) -> None:

@@ -65,9 +65,21 @@ class IsoTime(_TimeParam):
             self.fail(
                 f"{value!r} is not an ISO-8601 time; use e.g. 2026-03-30T08:00:00Z", param, ctx
             )
+        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            # schedules step back and forth by days from this time: near year 1
+            # or 9999 that leaves the calendar Python can represent
+            self.fail(
+                f"{value!r} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}; "
+                "use a time such as 2026-03-30T08:00:00Z",
+                param,
+                ctx,
+            )
         if moment.tzinfo is None and self.bare_is_utc:
             return moment.replace(tzinfo=timezone.utc)
         return moment
+
+
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9000
 
 
 def at_option(help: str, *, bare_is_utc: bool = True) -> Callable[[F], F]:

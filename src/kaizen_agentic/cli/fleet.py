@@ -249,6 +249,8 @@ def _print_cycle(report: CycleReport, runs: Sequence[ScheduledRun]) -> None:
         name = f"{outcome.repo}/{outcome.agent}"
         if outcome.status == "already_run":
             click.echo(f"already run  {name}  slot {outcome.slot} (not run again)")
+        elif outcome.status == "running_elsewhere":
+            click.echo(f"running elsewhere  {name}  slot {outcome.slot} (another runner holds it)")
         elif outcome.status == "done":
             click.echo(
                 f"{style('done', fg='green')}  {name}  slot {outcome.slot} -> {outcome.task_path}"

@@ -149,18 +149,32 @@ def record_command(
         )
 
 
+MAX_STDIN_RECORD = 1024 * 1024
+
+
 def _stdin_record() -> dict[str, Any]:
-    text = sys.stdin.read()
+    data = sys.stdin.buffer.read(MAX_STDIN_RECORD + 1)
+    if len(data) > MAX_STDIN_RECORD:
+        raise InvalidInputError(f"stdin: over {MAX_STDIN_RECORD} bytes; send one record")
     try:
-        record = json.loads(text)
+        record = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
             f"stdin: not valid JSON ({exc.msg} at line {exc.lineno}); "
             'pipe one JSON object such as {"success": true}'
         ) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"stdin: not UTF-8 (byte {exc.start}); send UTF-8 JSON") from None
+    except (ValueError, RecursionError) as exc:  # NaN, 5,000-digit numbers, deep nesting
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:80]
+        raise InvalidInputError(f"stdin: not a usable record ({reason}); send plain JSON") from None
     if not isinstance(record, dict):
         raise InvalidInputError('stdin: must be one JSON object such as {"success": true}')
     return record
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 @metrics_group.command("show")
@@ -396,10 +410,13 @@ def export_command(
     out = sys.stdout
     if fmt == "csv":
         for chunk in records_to_csv(records):
-            out.write(chunk)
+            # a lone surrogate from a stored line cannot be printed: escape it
+            out.write(chunk.encode("utf-8", "backslashreplace").decode("utf-8"))
     else:
+        from kaizen_agentic._jsonl import dumps_line
+
         for record in records:
-            out.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+            out.write(dumps_line(record) + "\n")
 
 
 @metrics_group.command("prune")

@@ -56,6 +56,8 @@ def schedule_group() -> None:
 def init_command(zone_name: str, force: bool, target: Path) -> None:
     """Create .kaizen/schedule.yml: weekly coach and optimization runs.
 
+    tdd-workflow is listed too, monthly and disabled (see schedule list --all).
+
     An existing schedule is left alone (exit 0) unless --force.
 
     Example:
@@ -68,7 +70,7 @@ def init_command(zone_name: str, force: bool, target: Path) -> None:
     if existed and not force:
         click.echo(f"Schedule already exists: {path} (use --force to overwrite)")
         return
-    atomic_write_text(path, default_schedule_yaml(zone_name))
+    atomic_write_text(path, default_schedule_yaml(zone_name), root=target)
     click.echo(f"{'Replaced' if existed else 'Created'} schedule: {path}")
 
 

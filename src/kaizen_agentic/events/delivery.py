@@ -162,7 +162,7 @@ async def flush_events_async(
         )
     if not outbox_path(root).exists():  # nothing was ever emitted: leave the project untouched
         return FlushResult(delivered=0, pending=0, url=redact_url(nats_url))
-    with exclusive_lock(events_dir(root) / FLUSH_LOCK):
+    with exclusive_lock(events_dir(root) / FLUSH_LOCK, root=root):
         pending = pending_events(root)
         if not pending:
             return FlushResult(delivered=0, pending=0, url=redact_url(nats_url))

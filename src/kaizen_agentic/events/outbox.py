@@ -20,7 +20,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kaizen_agentic._fs import append_line, exclusive_lock
+from kaizen_agentic._fs import (
+    MAX_EVENTS_FILE_BYTES,
+    append_line,
+    ensure_dir,
+    exclusive_lock,
+    read_bytes_capped,
+    read_text_capped,
+)
 from kaizen_agentic.events.payloads import (
     ENVELOPE_KEYS,
     EVENT_ID_PATTERN,
@@ -94,25 +101,25 @@ def emit_events(
     # Only derived ids can repeat; random ones need no look-up.
     derived = [i for i, e in zip(ids, events, strict=True) if e.occurrence() is not None]
     directory = events_dir(root)
-    directory.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(directory / _OUTBOX_LOCK):
-        held = _held_ids(directory / OUTBOX_FILE, derived)
+    ensure_dir(root, directory)
+    with exclusive_lock(directory / _OUTBOX_LOCK, root=root):
+        held = _held_ids(root, directory / OUTBOX_FILE, derived)
         lines = []
         for event_id, document in zip(ids, documents, strict=True):
             if event_id not in held:
                 held.add(event_id)
                 lines.append(encode_event(document))
         if lines:
-            append_line(directory / OUTBOX_FILE, "\n".join(lines))
+            append_line(directory / OUTBOX_FILE, "\n".join(lines), root=root)
     return ids
 
 
-def _held_ids(path: Path, candidates: Sequence[str]) -> set[str]:
+def _held_ids(root: Path, path: Path, candidates: Sequence[str]) -> set[str]:
     """Which of *candidates* already appear in the outbox."""
     if not candidates:
         return set()
     try:
-        data = path.read_bytes()
+        data = read_bytes_capped(root, path, MAX_EVENTS_FILE_BYTES)
     except FileNotFoundError:
         return set()
     # encode_event writes keys sorted and compact, so an id appears exactly so.
@@ -129,8 +136,8 @@ def read_outbox(root: Path) -> list[StoredEvent]:
         return []
     # Read under the writers' lock so an unterminated last line is a torn write
     # (a crashed writer), never an append still in progress.
-    with exclusive_lock(events_dir(root) / _OUTBOX_LOCK):
-        text = path.read_bytes().decode("utf-8", errors="replace")
+    with exclusive_lock(events_dir(root) / _OUTBOX_LOCK, root=root):
+        text = read_text_capped(root, path, MAX_EVENTS_FILE_BYTES)
     return _events_of(path, text)
 
 
@@ -154,8 +161,8 @@ def delivered_ids(root: Path) -> set[str]:
     path = delivered_path(root)
     if not path.exists():
         return set()
-    with exclusive_lock(events_dir(root) / _DELIVERED_LOCK):
-        text = path.read_bytes().decode("utf-8", errors="replace")
+    with exclusive_lock(events_dir(root) / _DELIVERED_LOCK, root=root):
+        text = read_text_capped(root, path, MAX_EVENTS_FILE_BYTES)
     return _delivered_of(path, text)
 
 
@@ -189,9 +196,9 @@ def mark_delivered(root: Path, event_ids: Iterable[str], *, at: datetime | None 
     if not lines:
         return 0
     directory = events_dir(root)
-    directory.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(directory / _DELIVERED_LOCK):
-        append_line(directory / DELIVERED_FILE, "\n".join(lines))
+    ensure_dir(root, directory)
+    with exclusive_lock(directory / _DELIVERED_LOCK, root=root):
+        append_line(directory / DELIVERED_FILE, "\n".join(lines), root=root)
     return len(lines)
 
 
@@ -256,16 +263,15 @@ def compact_events(
     if not outbox.exists():
         return CompactResult(0, 0, stamp, retention_days)
     with (
-        exclusive_lock(directory / FLUSH_LOCK),
-        exclusive_lock(directory / _OUTBOX_LOCK),
-        exclusive_lock(directory / _DELIVERED_LOCK),
+        exclusive_lock(directory / FLUSH_LOCK, root=root),
+        exclusive_lock(directory / _OUTBOX_LOCK, root=root),
+        exclusive_lock(directory / _DELIVERED_LOCK, root=root),
     ):
-        text = outbox.read_bytes().decode("utf-8", errors="replace")
-        done_text = (
-            delivered_file.read_bytes().decode("utf-8", errors="replace")
-            if delivered_file.exists()
-            else ""
-        )
+        text = read_text_capped(root, outbox, MAX_EVENTS_FILE_BYTES)
+        try:
+            done_text = read_text_capped(root, delivered_file, MAX_EVENTS_FILE_BYTES)
+        except FileNotFoundError:
+            done_text = ""
         delivered = _delivered_of(delivered_file, done_text)
         dropped: set[str] = set()
         kept_lines: list[str] = []
@@ -285,13 +291,13 @@ def compact_events(
             kept += stored is not None
             kept_lines.append(line)
         if dropped:
-            atomic_write_text(outbox, "".join(f"{line}\n" for line in kept_lines))
+            atomic_write_text(outbox, "".join(f"{line}\n" for line in kept_lines), root=root)
             remaining = [
                 line
                 for line in done_text.splitlines()
                 if line.strip() and _quiet_id(line) not in dropped
             ]
-            atomic_write_text(delivered_file, "".join(f"{line}\n" for line in remaining))
+            atomic_write_text(delivered_file, "".join(f"{line}\n" for line in remaining), root=root)
     return CompactResult(len(dropped), kept, stamp, retention_days)
 
 
@@ -327,7 +333,7 @@ def _lines(path: Path, text: str) -> Iterator[tuple[int, str]]:
 def _json_object(path: Path, number: int, line: str) -> dict[str, Any] | None:
     try:
         document = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to read
         _skip(path, number, "not valid JSON")
         return None
     if not isinstance(document, dict):

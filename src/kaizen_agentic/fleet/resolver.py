@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from kaizen_agentic.agents import AgentRegistry
-from kaizen_agentic.errors import InvalidInputError
+from kaizen_agentic.errors import InvalidInputError, KaizenError
 from kaizen_agentic.fleet.roster import Roster, RosterRepo
 from kaizen_agentic.orient.bundle import prepare_command
 from kaizen_agentic.schedule import (
@@ -184,14 +184,18 @@ class _NextRuns:
 def _repo_runs(
     repo: RosterRepo, root: Path, catalog: frozenset[str], next_run_at: _NextRuns
 ) -> tuple[list[ScheduledRun], SkippedRepo | None]:
-    if not root.is_dir():
+    unreachable = _unreachable(root)
+    if unreachable is not None:
         _log(REPO_UNREACHABLE, repo=repo.slug, path=str(root))
-        return [], SkippedRepo(repo.slug, REPO_UNREACHABLE, (f"{root} is not a directory",))
+        return [], SkippedRepo(repo.slug, REPO_UNREACHABLE, (unreachable,))
     path = schedule_path(root)
     try:
         report = check_repo_schedule(root, catalog=catalog)
     except ScheduleNotFoundError:
         return [], None
+    except KaizenError as exc:  # e.g. a schedule.yml linked out of the repo: skip this one
+        _log(SCHEDULE_INVALID, repo=repo.slug, path=str(path), errors=[exc.message])
+        return [], SkippedRepo(repo.slug, SCHEDULE_INVALID, (exc.message,))
     errors = list(report.problems)
     runs: list[ScheduledRun] = []
     if report.schedule is not None and not errors:
@@ -218,6 +222,16 @@ def _repo_runs(
         _log(SCHEDULE_INVALID, repo=repo.slug, path=str(path), errors=errors)
         return [], SkippedRepo(repo.slug, SCHEDULE_INVALID, tuple(errors))
     return runs, None
+
+
+def _unreachable(root: Path) -> str | None:
+    """Why *root* cannot be a checkout, or None; one repo's odd path never stops discovery."""
+    try:
+        if root.is_dir():
+            return None
+    except OSError as exc:  # e.g. a path component over 255 bytes
+        return f"{root} cannot be reached ({(exc.strerror or type(exc).__name__).lower()})"
+    return f"{root} is not a directory"
 
 
 def _log(event: str, **fields: Any) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import shlex
 import time
 import traceback
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic._fs import atomic_write_text
 from kaizen_agentic._time import format_timestamp
-from kaizen_agentic.errors import KaizenError
+from kaizen_agentic.errors import FileSystemError, KaizenError
 from kaizen_agentic.fleet.resolver import ScheduledRun
 from kaizen_agentic.fleet.state import FleetState, new_cycle_id
 from kaizen_agentic.schedule import fire_times, resolve_timezone
@@ -75,10 +76,12 @@ class StateWriteError(KaizenError):
 def _write_state(path: Path, text: str) -> None:
     try:
         atomic_write_text(path, text)
-    except OSError as error:
-        if error.errno in _TRANSIENT_ERRNOS:
+    except (OSError, FileSystemError) as error:
+        code = error.errno if isinstance(error, OSError) else error.os_errno
+        if code in _TRANSIENT_ERRNOS:
+            reason = os.strerror(code) if code is not None else "failed"
             raise StateWriteError(
-                f"cannot write {path} in the state directory: {error.strerror}"
+                f"cannot write {path} in the state directory: {reason}"
             ) from error
         raise
 
@@ -93,7 +96,8 @@ class StepOutcome:
 
 @dataclass
 class RunOutcome:
-    """What happened to one due run: ``done``, ``failed`` or ``already_run``."""
+    """What happened to one due run: ``done``, ``failed``, ``already_run`` or
+    ``running_elsewhere`` (another runner holds the slot's lease right now)."""
 
     repo: str
     agent: str
@@ -105,7 +109,7 @@ class RunOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("done", "already_run")
+        return self.status in ("done", "already_run", "running_elsewhere")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -371,7 +375,7 @@ def run_claimed(
         outcome = _run_claimed(
             state, cycle, due, state_dir, hold=hold, raise_transient=raise_transient
         )
-        if outcome.status != "already_run":
+        if outcome.status not in _NOT_RUN_HERE:
             state.record_cycle(cycle, due.run.repo, due.slot_key, outcome.ok)
         return outcome
     finally:
@@ -390,11 +394,14 @@ def _run_claimed(
 ) -> RunOutcome:
     """Claim the slot, execute it, record its steps and result."""
     now = format_timestamp(datetime.now(timezone.utc))
-    if not state.claim_slot(due.run.repo, due.run.agent, due.slot_key, cycle, now):
-        return RunOutcome(due.run.repo, due.run.agent, due.slot_key, "already_run")
+    claim = state.claim_slot(due.run.repo, due.run.agent, due.slot_key, cycle, now)
+    if claim != "claimed":
+        status = "already_run" if claim == "done" else "running_elsewhere"
+        return RunOutcome(due.run.repo, due.run.agent, due.slot_key, status)
     try:
         outcome = execute_run(due, state_dir, now=at, hold=hold, raise_transient=raise_transient)
     except StateWriteError:
+        # failed, so the retry Temporal makes can claim the slot again
         failed_at = format_timestamp(datetime.now(timezone.utc))
         key = (due.run.repo, due.run.agent, due.slot_key)
         state.finish_slot(*key, ok=False, task_path=None, now=failed_at)
@@ -443,10 +450,14 @@ def _key(due: DueRun) -> str:
     return f"{due.run.repo}/{due.run.agent}@{due.slot_key}"
 
 
+# outcomes of slots this runner did not execute: no cycle of ours counts them
+_NOT_RUN_HERE = ("already_run", "running_elsewhere")
+
+
 def _record_cycles(state: FleetState, report: CycleReport) -> None:
     by_repo: dict[str, list[RunOutcome]] = {}
     for outcome in report.outcomes:
-        if outcome.status != "already_run":
+        if outcome.status not in _NOT_RUN_HERE:
             by_repo.setdefault(outcome.repo, []).append(outcome)
     for repo, outcomes in by_repo.items():
         state.record_cycle(report.cycle, repo, report.at, all(o.ok for o in outcomes))

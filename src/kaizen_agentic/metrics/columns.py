@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import warnings
-import zipfile
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,12 +30,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kaizen_agentic._fs import ensure_dir, inside_root, open_read, prefix_fingerprint
 from kaizen_agentic._time import parse_timestamp
 from kaizen_agentic.errors import MalformedLineWarning
 
 FloatArray = npt.NDArray[np.floating[Any]]
 CHUNK_BYTES = 2 * 1024 * 1024
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 # name -> how to pull it out of a record (None when absent)
 FIELDS: dict[str, tuple[str, ...]] = {
     "quality": ("quality_score",),
@@ -226,41 +226,75 @@ class ColumnBuilder:
         return _epoch(value)
 
 
-def load_columns(executions: Path, cache_dir: Path) -> Columns:
-    """The file's records as columns, reading only what the cache has not seen."""
+def load_columns(executions: Path, cache_dir: Path, root: Path | None = None) -> Columns:
+    """The file's records as columns, reading only what the cache has not seen.
+
+    *root* is the project the files belong to (default: the file's folder);
+    nothing outside it is read or written. The cache is trusted only while the
+    file still starts with what it read (size, inode and a fingerprint of the
+    read prefix agree), so an in-place rewrite means a rebuild.
+    """
+    root = root if root is not None else executions.parent
     try:
-        stat = executions.stat()
+        handle = open_read(root, executions)
     except FileNotFoundError:
         return Columns.from_records([])
     cache_file = cache_dir / "columns.npz"
-    cached, (inode, offset, lines) = _read_cache(cache_file, size=stat.st_size)
-    if cached is None or inode != stat.st_ino or offset > stat.st_size:
-        cached, offset, lines = Columns.from_records([]), 0, 0
-    if offset == stat.st_size:
-        return cached
-    tail, consumed, tail_lines, attachments = _parse_tail_attached(
-        executions, offset, stat.st_size, lines
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        inode = os.fstat(handle.fileno()).st_ino
+        cached, meta = _read_cache(root, cache_file, size=size)
+        if (
+            cached is None
+            or meta.inode != inode
+            or meta.offset > size
+            or prefix_fingerprint(handle, meta.offset) != meta.fingerprint
+        ):
+            cached, meta = Columns.from_records([]), _Meta()
+        _warn_malformed(executions, meta.malformed)
+        if meta.offset == size:
+            return cached
+        tail, consumed, tail_lines, bad, attachments = _parse_tail_attached(
+            executions, meta.offset, size, meta.lines, root=root
+        )
+        end = meta.offset + consumed
+        columns = cached.concat(tail) if len(cached) else tail
+        if attachments:
+            columns = apply_attachments(columns, attachments)
+        fingerprint = prefix_fingerprint(handle, end)
+    _write_cache(
+        root,
+        cache_file,
+        columns,
+        _Meta(inode, end, meta.lines + tail_lines, fingerprint, (*meta.malformed, *bad)),
     )
-    columns = cached.concat(tail) if len(cached) else tail
-    if attachments:
-        columns = apply_attachments(columns, attachments)
-    _write_cache(cache_file, columns, (stat.st_ino, offset + consumed, lines + tail_lines))
     return columns
 
 
-def _parse_tail(path: Path, start: int, end: int, lines_before: int) -> tuple[Columns, int, int]:
+def _warn_malformed(path: Path, numbers: Iterable[int]) -> None:
+    for number in numbers:
+        warnings.warn(
+            f"{path}:{number}: skipped a malformed line", MalformedLineWarning, stacklevel=3
+        )
+
+
+def _parse_tail(
+    path: Path, start: int, end: int, lines_before: int, *, root: Path | None = None
+) -> tuple[Columns, int, int, list[int]]:
     """Parse the complete lines in [start, end); a torn last line waits for its newline.
 
-    Malformed lines are reported with their line number, once: the cache
-    moves past them.
+    Malformed lines are reported with their line number and returned, so
+    the cache can report them again on later reads.
     """
-    columns, consumed, lines, _ = _parse_tail_attached(path, start, end, lines_before)
-    return columns, consumed, lines
+    columns, consumed, lines, malformed, _ = _parse_tail_attached(
+        path, start, end, lines_before, root=root
+    )
+    return columns, consumed, lines, malformed
 
 
 def _parse_tail_attached(
-    path: Path, start: int, end: int, lines_before: int
-) -> tuple[Columns, int, int, list[tuple[int, Mapping[str, Any]]]]:
+    path: Path, start: int, end: int, lines_before: int, *, root: Path | None = None
+) -> tuple[Columns, int, int, list[int], list[tuple[int, Mapping[str, Any]]]]:
     """:func:`_parse_tail` plus the attachment lines met, for the caller to apply."""
     import msgspec
 
@@ -271,7 +305,8 @@ def _parse_tail_attached(
     consumed = 0
     number = lines_before
     pending = b""
-    with path.open("rb") as handle:
+    malformed: list[int] = []
+    with open_read(root if root is not None else path.parent, path) as handle:
         handle.seek(start)
         remaining = end - start
         while remaining > 0:
@@ -293,12 +328,14 @@ def _parse_tail_attached(
                 # one odd line rejects the whole chunk: redo it line by line, in order
                 for raw in body.split(b"\n")[:-1]:
                     number += 1
-                    _add_line(builder, decoder, raw, path, number)
+                    if not _add_line(builder, decoder, raw):
+                        malformed.append(number)
+                        _warn_malformed(path, [number])
             else:
                 _add_rows(builder, rows)
                 number += body.count(b"\n")
             consumed += cut
-    return builder.build(), consumed, number - lines_before, builder.attachments
+    return builder.build(), consumed, number - lines_before, malformed, builder.attachments
 
 
 def _set_aside_attachments(builder: ColumnBuilder, body: bytes) -> bytes:
@@ -440,14 +477,15 @@ def _label_codes(
     return table[np.asarray(raw, dtype=np.intp)] if raw else np.zeros(0, dtype=np.int32)
 
 
-def _add_line(builder: ColumnBuilder, decoder: Any, raw: bytes, path: Path, number: int) -> None:
+def _add_line(builder: ColumnBuilder, decoder: Any, raw: bytes) -> bool:
+    """Add the record on *raw*; False when the line is malformed."""
     if not raw.strip():
-        return
+        return True
     import msgspec
 
     try:
         _add_rows(builder, [decoder.decode(raw)])
-        return
+        return True
     except (msgspec.MsgspecError, RecursionError):
         pass  # rejected: the reference parser decides what the line is
     try:
@@ -456,10 +494,8 @@ def _add_line(builder: ColumnBuilder, decoder: Any, raw: bytes, path: Path, numb
         record = None
     if isinstance(record, dict):
         builder.add(record)
-    else:
-        warnings.warn(
-            f"{path}:{number}: skipped a malformed line", MalformedLineWarning, stacklevel=4
-        )
+        return True
+    return False
 
 
 @lru_cache(maxsize=1)
@@ -578,17 +614,26 @@ def _epochs(stamps: list[str]) -> FloatArray:
     return result
 
 
-Position = tuple[int, int, int]  # inode, byte offset read up to, lines read
+@dataclass(frozen=True)
+class _Meta:
+    """Where the cache stands in the file it was built from."""
+
+    inode: int = 0
+    offset: int = 0  # bytes read up to
+    lines: int = 0  # lines read
+    fingerprint: str = ""  # prefix_fingerprint of [0, offset)
+    malformed: tuple[int, ...] = ()  # line numbers of malformed lines, to warn again
 
 
-def _read_cache(cache_file: Path, *, size: int) -> tuple[Columns | None, Position]:
+def _read_cache(root: Path, cache_file: Path, *, size: int) -> tuple[Columns | None, _Meta]:
     """The cached columns; their record-id hashes (8 bytes a row) only when the file
     grew past the cache, since only a new attachment needs them."""
     try:
-        with np.load(cache_file) as data:
+        inside_root(root, cache_file)
+        with open_read(root, cache_file) as handle, np.load(handle) as data:
             meta = data["meta"]
             if int(meta[0]) != CACHE_VERSION:
-                return None, (0, 0, 0)
+                return None, _Meta()
             grown = int(meta[2]) != size
             columns = Columns(
                 data["ts"],
@@ -598,18 +643,48 @@ def _read_cache(cache_file: Path, *, size: int) -> tuple[Columns | None, Positio
                 {k: [str(w) for w in data[f"vocab_{k}"].tolist()] for k in LABELS},
                 data["ids"] if grown else None,
             )
-            return columns, (int(meta[1]), int(meta[2]), int(meta[3]))
-    except (OSError, KeyError, ValueError, EOFError, IndexError, zipfile.BadZipFile):
-        return None, (0, 0, 0)
+            if not _consistent(columns):
+                return None, _Meta()
+            position = _Meta(
+                int(meta[1]),
+                int(meta[2]),
+                int(meta[3]),
+                bytes(data["fingerprint"].tolist()).decode("ascii"),
+                tuple(int(n) for n in data["malformed"].tolist()),
+            )
+            return columns, position
+    except Exception:  # any damage to a cache only means a rebuild
+        return None, _Meta()
 
 
-def _write_cache(cache_file: Path, columns: Columns, position: Position) -> None:
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
+def _consistent(columns: Columns) -> bool:
+    """Every column as long as the timestamps, every label code inside its vocabulary."""
+    n = len(columns)
+    if any(v.shape != (n,) for v in (columns.success, *columns.values.values())):
+        return False
+    for name, codes in columns.labels.items():
+        if codes.shape != (n,) or (n and int(codes.max(initial=-1)) >= len(columns.vocab[name])):
+            return False
+        if n and int(codes.min(initial=-1)) < -1:
+            return False
+    return True
+
+
+def _write_cache(root: Path, cache_file: Path, columns: Columns, meta: _Meta) -> None:
+    from kaizen_agentic.errors import KaizenError
+
+    try:
+        ensure_dir(root, cache_file.parent)
+        inside_root(root, cache_file)
+    except KaizenError:
+        return  # no cache this time (a file named .cache, a link out): reads stay correct
     tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp.npz")
-    meta = np.asarray([CACHE_VERSION, *position], dtype=np.int64)
+    head = np.asarray([CACHE_VERSION, meta.inode, meta.offset, meta.lines], dtype=np.int64)
     try:
         arrays: dict[str, Any] = {
-            "meta": meta,
+            "meta": head,
+            "fingerprint": np.frombuffer(meta.fingerprint.encode("ascii"), dtype=np.uint8),
+            "malformed": np.asarray(meta.malformed, dtype=np.int64),
             "ts": columns.ts,
             "success": columns.success,
             "ids": columns.id_hashes,
@@ -620,7 +695,7 @@ def _write_cache(cache_file: Path, columns: Columns, position: Position) -> None
         }
         np.savez(tmp, **arrays)
         tmp.replace(cache_file)
-    except OSError:
+    except (OSError, ValueError):
         with contextlib.suppress(OSError):
             tmp.unlink()
 

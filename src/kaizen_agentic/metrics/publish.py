@@ -64,12 +64,12 @@ def publish_evidence(
         store = MetricsStore(root, name_)
         totals = write_summary(load_evidence(root, name_, config, now=now, with_runs=False)).totals
         for source in (store.executions_path, store.summary_path):
-            _copy(source, package / "metrics" / name_ / source.name)
+            _copy(root, source, package / "metrics" / name_ / source.name)
         stamps += [s for s in (totals.first_execution, totals.last_execution) if s]
     optimizer = OptimizerStore(root)
     for source in (optimizer.analysis_path, optimizer.recommendations_path):
-        if source.exists():
-            _copy(source, package / "optimizer" / source.name)
+        if source.exists() or source.is_symlink():
+            _copy(root, source, package / "optimizer" / source.name)
     manifest = {
         "package": name,
         "version": __version__,
@@ -128,9 +128,13 @@ def verify_package(path: Path) -> list[str]:
     return problems
 
 
-def _copy(source: Path, target: Path) -> None:
+def _copy(root: Path, source: Path, target: Path) -> None:
+    """Copy a repo file into the package, read inside the repo's boundary (SPEC §1)."""
+    from kaizen_agentic._fs import open_read
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
+    with open_read(root, source) as reader, target.open("wb") as writer:
+        shutil.copyfileobj(reader, writer)
 
 
 def _describe(package: Path, path: Path) -> dict[str, Any]:

@@ -27,12 +27,22 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from kaizen_agentic._fs import exclusive_lock
+from kaizen_agentic._fs import (
+    MAX_EVENTS_FILE_BYTES,
+    ensure_dir,
+    exclusive_lock,
+    inside_root,
+    open_read,
+    open_regular,
+    read_bytes_capped,
+    read_text_capped,
+)
 from kaizen_agentic.errors import KaizenError
 from kaizen_agentic.events.outbox import emit_events, events_dir
 from kaizen_agentic.events.payloads import MetricsRecorded
 from kaizen_agentic.metrics.store import MetricsStore
 
+MAX_MARKS_BYTES = 16 * 1024 * 1024
 MARKS_FILE = "recorded-marks.json"
 _RECOVER_LOCK = ".recover.lock"
 
@@ -63,17 +73,17 @@ def recover_recorded_events(root: Path, agents: list[str] | None = None) -> int:
     if not names:
         return 0
     directory = events_dir(root)
-    directory.mkdir(parents=True, exist_ok=True)
+    ensure_dir(root, directory)  # inside the project: a linked .kaizen is refused
     recovered = 0
-    with exclusive_lock(directory / _RECOVER_LOCK):
-        marks = _read_marks(directory / MARKS_FILE)
+    with exclusive_lock(directory / _RECOVER_LOCK, root=root):
+        marks = _read_marks(root, directory / MARKS_FILE)
         changed = False
         for agent in names:
             store = MetricsStore(root, agent)
             mark = marks.get(agent)
             # The store's lock: an append in progress is either all there or not yet.
-            with exclusive_lock(store.lock_path):
-                start, start_id, tail = _unrecovered(store.executions_path, mark)
+            with exclusive_lock(store.lock_path, root=root):
+                start, start_id, tail = _unrecovered(root, store.executions_path, mark)
             events, used, last_id = _events_in(root, agent, tail)
             if events:
                 recovered += len(events) - _already_held(root, events)
@@ -83,19 +93,22 @@ def recover_recorded_events(root: Path, agents: list[str] | None = None) -> int:
                 marks[agent] = new_mark
                 changed = True
         if changed:
-            _write_marks(directory / MARKS_FILE, marks)
+            _write_marks(root, directory / MARKS_FILE, marks)
     return recovered
 
 
-def _write_marks(path: Path, marks: Mapping[str, Any]) -> None:
+def _write_marks(root: Path, path: Path, marks: Mapping[str, Any]) -> None:
     """Replace the marks file atomically but without an fsync.
 
     The marks are a hint that moves on every record: an fsync each time
     would cost ~4 ms per ``metrics record``. A mark lost to a power cut
     means an older (or no) mark, never a wrong one.
     """
+    inside_root(root, path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(marks, sort_keys=True) + "\n", encoding="utf-8")
+    fd = open_regular(root, temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(marks, sort_keys=True) + "\n")
     temporary.replace(path)
 
 
@@ -104,31 +117,33 @@ def _already_held(root: Path, events: list[MetricsRecorded]) -> int:
     from kaizen_agentic.events.payloads import build_event
 
     try:
-        data = outbox_path(root).read_bytes()
+        data = read_bytes_capped(root, outbox_path(root), MAX_EVENTS_FILE_BYTES)
     except FileNotFoundError:
         return 0
     ids = [build_event(e)["event_id"] for e in events]
     return sum(f'"event_id":"{i}"'.encode() in data for i in ids)
 
 
-def _read_marks(path: Path) -> dict[str, dict[str, Any]]:
+def _read_marks(root: Path, path: Path) -> dict[str, dict[str, Any]]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError, UnicodeDecodeError):
-        return {}
+        document = json.loads(read_text_capped(root, path, MAX_MARKS_BYTES))
+    except (FileNotFoundError, ValueError, UnicodeDecodeError, KaizenError):
+        return {}  # no marks (or damaged ones): only what is appended from now on
     if not isinstance(document, dict):
         return {}
     return {k: v for k, v in document.items() if isinstance(v, dict)}
 
 
-def _unrecovered(path: Path, mark: Mapping[str, Any] | None) -> tuple[int, str | None, bytes]:
+def _unrecovered(
+    root: Path, path: Path, mark: Mapping[str, Any] | None
+) -> tuple[int, str | None, bytes]:
     """Where the records without a known event start, the id of the record before, the rest.
 
     Reads only the file's end (from the mark, or the last line) unless the
     file was rewritten under the mark: recovery costs what was appended.
     """
     try:
-        handle = path.open("rb")
+        handle = open_read(root, path)
     except FileNotFoundError:
         return 0, None, b""
     with handle:

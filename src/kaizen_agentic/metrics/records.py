@@ -7,6 +7,7 @@ A record is a plain dict so unknown keys survive a round trip untouched;
 from __future__ import annotations
 
 import math
+import sys
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -63,6 +64,57 @@ def validate_record(record: Mapping[str, Any]) -> None:
     metadata = record.get("metadata")
     if metadata is not None and not isinstance(metadata, Mapping):
         raise RecordError("metadata: must be a JSON object")
+    _check_storable(record)
+
+
+MAX_DEPTH = 32  # far deeper than any record; keeps every reader's recursion bounded
+
+
+def _check_storable(record: Mapping[str, Any]) -> None:
+    """Refuse what would pass here and fail later: at write, at print, or in a reader.
+
+    Every string (keys too) must be encodable as UTF-8 (no lone surrogates),
+    every number finite and within a float's range, and nesting at most
+    :data:`MAX_DEPTH` deep. The walk is iterative, so no input can exhaust
+    the stack here.
+    """
+    stack: list[tuple[str, Any, int]] = [(k, v, 1) for k, v in record.items()]
+    for key in record:
+        _check_text(key, "record key")
+    while stack:
+        where, value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise RecordError(f"{where}: nested deeper than {MAX_DEPTH} levels; flatten it")
+        if isinstance(value, str):
+            _check_text(value, where)
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, (int, float)):
+            if not _is_number(value):
+                raise RecordError(f"{where}: must be a finite number of sensible size")
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise RecordError(f"{where}: keys must be strings")
+                _check_text(key, f"{where} key")
+                stack.append((f"{where}.{key}", item, depth + 1))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{where}[{i}]", item, depth + 1) for i, item in enumerate(value))
+        else:
+            raise RecordError(f"{where}: {type(value).__name__} is not a JSON value")
+
+
+def _check_text(text: str, where: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RecordError(
+            f"{_shown(where)}: holds a lone surrogate (not valid Unicode); send UTF-8 text"
+        ) from None
+
+
+def _shown(where: str) -> str:
+    return where.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")[:80]
 
 
 def complete_record(
@@ -162,4 +214,9 @@ def _check_numbers_mapping(record: Mapping[str, Any], key: str, allowed: tuple[s
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float a float can hold (``10**400`` is not one)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return -sys.float_info.max <= value <= sys.float_info.max
+    return math.isfinite(value)

@@ -245,7 +245,7 @@ def list_metrics(root: Path) -> list[dict[str, Any]]:
     rows = []
     for agent in MetricsStore.list_agents(root):
         store = MetricsStore(root, agent)
-        columns = load_columns(store.executions_path, store.cache_dir)
+        columns = load_columns(store.executions_path, store.cache_dir, root)
         n = len(columns)
         rows.append(
             {

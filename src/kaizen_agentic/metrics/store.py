@@ -16,13 +16,24 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kaizen_agentic._fs import append_line, atomic_write_text, exclusive_lock
+from kaizen_agentic._fs import (
+    append_line,
+    atomic_write_text,
+    ensure_dir,
+    exclusive_lock,
+    inside_root,
+    open_for_append,
+    open_read,
+    read_bytes_capped,
+    remove_stale_temps,
+)
 from kaizen_agentic.names import is_valid_name, validate_name
 from kaizen_agentic.paths import METRICS_RELATIVE, OPTIMIZER_DIR_NAME, AgentPaths
 
 if TYPE_CHECKING:
     from kaizen_agentic.config import Config
 
+SUMMARY_CAP = 16 * 1024 * 1024
 SUMMARY_KEYS = (
     "agent",
     "execution_count",
@@ -54,6 +65,7 @@ class MetricsStore:
     def list_agents(root: Path) -> list[str]:
         """Agents with a metrics folder under *root*, sorted."""
         base = Path(root) / METRICS_RELATIVE
+        inside_root(root, base)
         if not base.is_dir():
             return []
         return sorted(
@@ -64,8 +76,8 @@ class MetricsStore:
 
     def scaffold(self) -> Path:
         """Create the agent's metrics folder and an empty executions file."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.executions_path.touch(exist_ok=True)
+        ensure_dir(self.project_root, self.directory)
+        os.close(open_for_append(self.project_root, self.executions_path))
         return self.directory
 
     def append(self, record: Mapping[str, Any], idempotency_key: str | None = None) -> bool:
@@ -79,18 +91,23 @@ class MetricsStore:
         if key is not None:
             data["idempotency_key"] = key
         line = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(self.lock_path):
+        return self._append_line(line, key)
+
+    def _append_line(self, line: str, key: str | None) -> bool:
+        """Append *line* under the lock; False when *key* was already written."""
+        root = self.project_root
+        ensure_dir(root, self.directory)
+        with exclusive_lock(self.lock_path, root=root):
             if key is None:
-                append_line(self.executions_path, line)
+                append_line(self.executions_path, line, root=root)
                 return True
             from kaizen_agentic.metrics._index import KeyIndex
 
-            index = KeyIndex(self.index_path, self.executions_path)
+            index = KeyIndex(self.index_path, self.executions_path, root)
             try:
                 if index.contains(key):
                     return False
-                append_line(self.executions_path, line)
+                append_line(self.executions_path, line, root=root)
                 index.add(key)
             finally:
                 index.close()
@@ -102,8 +119,8 @@ class MetricsStore:
             return set()
         from kaizen_agentic.metrics._index import KeyIndex
 
-        with exclusive_lock(self.lock_path):
-            index = KeyIndex(self.index_path, self.executions_path)
+        with exclusive_lock(self.lock_path, root=self.project_root):
+            index = KeyIndex(self.index_path, self.executions_path, self.project_root)
             try:
                 return index.keys(prefix)
             finally:
@@ -141,7 +158,7 @@ class MetricsStore:
         from kaizen_agentic.metrics.attachments import fold, is_attachment
 
         try:
-            handle = self.executions_path.open("rb")
+            handle = open_read(self.project_root, self.executions_path)
         except FileNotFoundError:
             return []
         with handle:
@@ -168,7 +185,7 @@ class MetricsStore:
         """(line number, object) of every valid line as written, attachments included."""
         from kaizen_agentic._jsonl import iter_jsonl
 
-        yield from iter_jsonl(self.executions_path)
+        yield from iter_jsonl(self.executions_path, root=self.project_root)
 
     def iter_executions(self) -> Iterator[dict[str, Any]]:
         """Yield each run in file order with its attachments folded in; warn once per bad line.
@@ -184,11 +201,12 @@ class MetricsStore:
                 yield with_attachments(record, number, later) if later else record
 
     def _attachments(self) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+        from kaizen_agentic._fs import open_read
         from kaizen_agentic._jsonl import parse_line
         from kaizen_agentic.metrics.attachments import ATTACH_MARK, attachments_by_target
 
         try:
-            handle = self.executions_path.open("rb")
+            handle = open_read(self.project_root, self.executions_path)
         except FileNotFoundError:
             return {}
         with handle:
@@ -249,21 +267,8 @@ class MetricsStore:
             idempotency_key,
         )
         text = json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(self.lock_path):
-            if idempotency_key is None:
-                append_line(self.executions_path, text)
-                return line
-            from kaizen_agentic.metrics._index import KeyIndex
-
-            index = KeyIndex(self.index_path, self.executions_path)
-            try:
-                if index.contains(idempotency_key):
-                    return None
-                append_line(self.executions_path, text)
-                index.add(idempotency_key)
-            finally:
-                index.close()
+        if not self._append_line(text, idempotency_key):
+            return None
         return line
 
     def summarise(
@@ -293,9 +298,11 @@ class MetricsStore:
 
     def read_summary(self) -> dict[str, Any] | None:
         """The last written summary, or None when there is none (or it is unreadable)."""
+        from kaizen_agentic.errors import KaizenError
+
         try:
-            data = json.loads(self.summary_path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
+            data = json.loads(read_bytes_capped(self.project_root, self.summary_path, SUMMARY_CAP))
+        except (FileNotFoundError, ValueError, RecursionError, KaizenError):
             return None
         return data if isinstance(data, dict) else None
 
@@ -310,7 +317,10 @@ class MetricsStore:
             return 0
         from kaizen_agentic.metrics.attachments import ATTACH_KEY, is_attachment
 
-        with exclusive_lock(self.lock_path):
+        root = self.project_root
+        with exclusive_lock(self.lock_path, root=root):
+            # under the lock no writer is live: a temp file here is from a killed prune
+            remove_stale_temps(self.executions_path)
             kept: list[str] = []
             kept_ids: set[Any] = set()
             removed = orphans = 0
@@ -325,12 +335,24 @@ class MetricsStore:
                     continue
                 else:
                     kept_ids.add(record.get("record_id"))
-                kept.append(
-                    json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-                )
+                if (line := _stored_line(record)) is not None:
+                    kept.append(line)
             if removed or orphans:
-                atomic_write_text(self.executions_path, "".join(f"{line}\n" for line in kept))
+                text = "".join(f"{line}\n" for line in kept)
+                atomic_write_text(self.executions_path, text, root=root)
         return removed
+
+
+def _stored_line(record: Mapping[str, Any]) -> str | None:
+    """The record as the store writes it; None for one no standard reader could take back."""
+    try:
+        line = json.dumps(
+            record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+        line.encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        return None  # a bare NaN or a lone surrogate: malformed, and dropped like one
+    return line
 
 
 def _older_than(record: Mapping[str, Any], cutoff: datetime) -> bool:

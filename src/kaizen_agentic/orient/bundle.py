@@ -181,7 +181,7 @@ def _prompt(root: Path, agent: str) -> tuple[str | None, Path | None]:
     try:
         return resolved.load().body, resolved.path
     except KaizenError:
-        return resolved.path.read_text(encoding="utf-8", errors="replace"), resolved.path
+        return resolved.text(), resolved.path  # read inside the project boundary
 
 
 def _with_target(

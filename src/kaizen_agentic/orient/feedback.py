@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kaizen_agentic._fs import append_line, exclusive_lock
+from kaizen_agentic._fs import append_line, ensure_dir, exclusive_lock
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.paths import agent_state_dir
 
@@ -78,9 +78,9 @@ def add_feedback(
         entry["run"] = run.get("record_id")
         entry["run_timestamp"] = run.get("timestamp")
     path = feedback_path(root, agent)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(path.with_name(".feedback.lock")):
-        append_line(path, json.dumps(entry, sort_keys=True, ensure_ascii=False))
+    ensure_dir(root, path.parent)
+    with exclusive_lock(path.with_name(".feedback.lock"), root=root):
+        append_line(path, json.dumps(entry, sort_keys=True, ensure_ascii=False), root=root)
     if run is not None:
         from kaizen_agentic.metrics.store import MetricsStore
 
@@ -112,7 +112,7 @@ def list_feedback(root: Path, agent: str) -> list[dict[str, Any]]:
 
     path = feedback_path(root, agent)
     entries = []
-    for number, entry in iter_jsonl(path):
+    for number, entry in iter_jsonl(path, root=root):
         if _is_rating(entry.get("rating")):
             entries.append(entry)
         else:

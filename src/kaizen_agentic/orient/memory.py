@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from kaizen_agentic._fs import atomic_write_text, exclusive_lock
+from kaizen_agentic._fs import atomic_write_text, exclusive_lock, inside_root, read_bytes_capped
 from kaizen_agentic.errors import InvalidInputError, KaizenError
 from kaizen_agentic.paths import agent_state_dir
 
@@ -31,6 +31,8 @@ SECTIONS: dict[str, tuple[str, str]] = {
 }
 DEFAULT_SECTION = "learnings"
 MAX_ENTRY_CHARS = 2000
+# memory is a page of notes read into every bundle; a file far larger is refused
+MAX_MEMORY_BYTES = 1024 * 1024
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -93,10 +95,10 @@ def init_memory(
 
     AgentRegistry(root).require(agent)  # a typo never starts a phantom agent
     path = memory_path(root, agent)
-    with exclusive_lock(_lock_path(path)):
-        created = not path.exists()
+    with exclusive_lock(_lock_path(path), root=root):
+        created = not inside_root(root, path).exists() and not path.is_symlink()
         if created:
-            atomic_write_text(path, memory_template(agent, now or _utc_now()))
+            atomic_write_text(path, memory_template(agent, now or _utc_now()), root=root)
     metrics_dir = None
     if scaffold_metrics:
         from kaizen_agentic.metrics.store import MetricsStore
@@ -112,7 +114,7 @@ def read_memory(root: Path, agent: str) -> str | None:
     """The memory file's text, or None when the agent has none."""
     path = memory_path(root, agent)
     try:
-        return _decode(path, path.read_bytes())
+        return _decode(path, read_bytes_capped(root, path, MAX_MEMORY_BYTES))
     except FileNotFoundError:
         return None
 
@@ -142,12 +144,12 @@ def add_memory(
     moment = now or _utc_now()
     bullet = f"- {_day(moment)}: {entry}"
     path = memory_path(root, agent)
-    with exclusive_lock(_lock_path(path)):
+    with exclusive_lock(_lock_path(path), root=root):
         try:
-            current = _decode(path, path.read_bytes())
+            current = _decode(path, read_bytes_capped(root, path, MAX_MEMORY_BYTES))
         except FileNotFoundError:
             current = memory_template(agent, moment)
-        atomic_write_text(path, insert_bullet(current, section, bullet))
+        atomic_write_text(path, insert_bullet(current, section, bullet), root=root)
     return path
 
 

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kaizen_agentic._fs import atomic_write_text, exclusive_lock
+from kaizen_agentic._fs import (
+    atomic_write_text,
+    exclusive_lock,
+    inside_root,
+    open_read,
+    read_bytes_capped,
+)
 from kaizen_agentic.errors import InvalidInputError, KaizenError
 from kaizen_agentic.names import is_valid_name, validate_name
 from kaizen_agentic.paths import agent_state_dir
@@ -45,17 +51,17 @@ def protocol_path(root: Path, agent: str, slug: str) -> Path:
 def list_protocols(root: Path, agent: str) -> list[ProtocolInfo]:
     """The agent's protocols sorted by slug; files whose stem is not a valid slug are ignored."""
     folder = protocols_dir(root, agent)
-    if not folder.is_dir():
+    if not inside_root(root, folder).is_dir():
         return []
     found = [p for p in folder.glob("*.md") if p.is_file() and is_valid_name(p.stem)]
-    return [ProtocolInfo(p.stem, _title(p), p) for p in sorted(found, key=lambda p: p.stem)]
+    return [ProtocolInfo(p.stem, _title(root, p), p) for p in sorted(found, key=lambda p: p.stem)]
 
 
 def read_protocol(root: Path, agent: str, slug: str) -> str:
     """The text of one protocol; a missing one raises :class:`KaizenError` (exit 1)."""
     path = protocol_path(root, agent, slug)
     try:
-        data = path.read_bytes()
+        data = read_bytes_capped(root, path, MAX_PROTOCOL_BYTES)
     except FileNotFoundError:
         raise KaizenError(
             f"no protocol '{slug}' for {agent}; see the ones there are with: "
@@ -89,19 +95,20 @@ def add_protocol(
             f"protocol '{slug}': {size} bytes is over the {MAX_PROTOCOL_BYTES // 1024} KiB "
             "limit; split it into smaller protocols"
         )
-    with exclusive_lock(agent_state_dir(root, agent) / ".protocols.lock"):
-        if path.exists() and not force:
+    with exclusive_lock(agent_state_dir(root, agent) / ".protocols.lock", root=root):
+        if inside_root(root, path).exists() and not force:
             raise KaizenError(
                 f"protocol '{slug}' already exists for {agent} ({path}); pass --force to replace it"
             )
-        atomic_write_text(path, body)
+        atomic_write_text(path, body, root=root)
     return ProtocolInfo(slug, _title_of(body) or slug, path)
 
 
-def _title(path: Path) -> str:
+def _title(root: Path, path: Path) -> str:
     try:
-        text = path.read_bytes()[:MAX_PROTOCOL_BYTES].decode("utf-8", errors="replace")
-    except OSError:
+        with open_read(root, path) as handle:
+            text = handle.read(MAX_PROTOCOL_BYTES).decode("utf-8", errors="replace")
+    except (OSError, KaizenError):
         return path.stem
     return _title_of(text) or path.stem
 

@@ -144,7 +144,10 @@ def schedule_path(root: Path) -> Path:
 
 
 def default_schedule_yaml(timezone: str = DEFAULT_TIMEZONE) -> str:
-    """The file ``schedule init`` writes: coach and optimization weekly on Monday mornings.
+    """The file ``schedule init`` writes: SPEC §6's example, in *timezone*.
+
+    Coach and optimization run weekly on Monday mornings; ``tdd-workflow`` is
+    listed monthly but disabled, to show how an entry is switched off.
 
     Raises :class:`ScheduleError` when *timezone* is not an IANA name.
     """
@@ -159,6 +162,7 @@ def default_schedule_yaml(timezone: str = DEFAULT_TIMEZONE) -> str:
         "agents:\n"
         '  coach: {cadence: weekly, cron: "0 9 * * 1", enabled: true}\n'
         '  optimization: {cadence: weekly, cron: "0 10 * * 1", enabled: true}\n'
+        "  tdd-workflow: {cadence: monthly, enabled: false}\n"
     )
 
 
@@ -191,6 +195,20 @@ def parse_schedule_text(text: str, *, source: str = "schedule.yml") -> Schedule:
     return parse_schedule(data)
 
 
+def _load_text(text: str, *, source: str, duplicates: list[DuplicateKeyError]) -> Any:
+    """The YAML document in *text*, repeated keys collected into *duplicates*."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ScheduleError(
+            f"{source}: not valid Unicode text (character {exc.start}); save the file as UTF-8"
+        ) from None
+    try:
+        return load_yaml(text, source=source, duplicates=duplicates)
+    except YamlError as exc:
+        raise ScheduleError(exc.message) from None
+
+
 def check_schedule(path: Path, known_agents: Iterable[str] | None = None) -> ScheduleReport:
     """Load and validate *path*: every problem as one line, never an exception for bad content.
 
@@ -204,19 +222,41 @@ def check_schedule(path: Path, known_agents: Iterable[str] | None = None) -> Sch
 def check_schedule_text(
     text: str, known_agents: Iterable[str] | None = None, *, path: Path | None = None
 ) -> ScheduleReport:
-    """:func:`check_schedule` for text already in memory."""
+    """:func:`check_schedule` for text already in memory.
+
+    Every problem is listed: a duplicate key is one line among the others
+    (the document is then read with the last of each repeated key), and a
+    missing or unsupported version does not hide the rest. The report's
+    schedule is None whenever :func:`parse_schedule_text` would refuse the text.
+    """
     where = path if path is not None else Path("schedule.yml")
+    duplicates: list[DuplicateKeyError] = []
     try:
-        schedule = parse_schedule_text(text, source=where.name)
+        data = _load_text(text, source=where.name, duplicates=duplicates)
     except ScheduleError as exc:
         return ScheduleReport(where, None, exc.problems, [])
-    problems = validate_schedule(schedule, known_agents)
-    return ScheduleReport(where, schedule, problems, list(schedule.warnings))
+    found = [_duplicate_problem(text, d) for d in duplicates]
+    if not isinstance(data, dict):
+        try:
+            parse_schedule(data)
+        except ScheduleError as exc:
+            return ScheduleReport(where, None, [*found, *exc.problems], [])
+    known = set(known_agents) if known_agents is not None else None
+    examination = _Examination(data, known)
+    usable = not found and _version_problem(data.get("version")) is None
+    return ScheduleReport(
+        where,
+        examination.schedule if usable else None,
+        [*found, *examination.problems],
+        list(examination.warnings),
+    )
 
 
 def _read_text(path: Path) -> str:
     try:
-        return read_yaml_text(path, what="schedule", source=path.name)
+        # a repo's .kaizen/schedule.yml is read inside that repo (SPEC §1)
+        root = path.parent.parent if path.parent.name == ".kaizen" else None
+        return read_yaml_text(path, what="schedule", source=path.name, root=root)
     except FileNotFoundError:
         raise ScheduleNotFoundError(
             f"no schedule at {path}; run: kaizen-agentic schedule init"
@@ -264,7 +304,8 @@ def parse_schedule(data: Any) -> Schedule:
     """Turn a loaded YAML document into a :class:`Schedule` without judging its values.
 
     Wrong types become placeholders (and problems for :func:`validate_schedule`);
-    only a document that is not a mapping raises :class:`ScheduleError`.
+    a document that is not a mapping, or lacks a supported ``version``, raises
+    :class:`ScheduleError` (SPEC §6).
     """
     if not isinstance(data, dict):
         shown = "an empty file" if data is None else f"a {type(data).__name__}"
@@ -272,7 +313,23 @@ def parse_schedule(data: Any) -> Schedule:
             f"the schedule is {shown}, not a mapping of version, timezone and agents; "
             "run: kaizen-agentic schedule init --force"
         )
+    problem = _version_problem(data.get("version"))
+    if problem is not None:
+        raise ScheduleError(f"version: {problem}")
     return _Examination(data, None).schedule
+
+
+def _version_problem(value: Any) -> str | None:
+    """What is wrong with a schedule's ``version`` value, or None when it is supported."""
+    if value is None:
+        return f'missing; add version: "{SCHEDULE_VERSION}" at the top of the file'
+    if isinstance(value, str):
+        if value != SCHEDULE_VERSION:
+            return f'{_brief(value)} is not supported; use version: "1"'
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f'{value!r} is a number; quote it: version: "{SCHEDULE_VERSION}"'
+    return f'{_brief(value)} must be the string "{SCHEDULE_VERSION}"'
 
 
 def validate_schedule(schedule: Schedule, known_agents: Iterable[str] | None = None) -> list[str]:
@@ -324,22 +381,10 @@ class _Examination:
             self.problems.append(f"{path}: {message}")
 
     def _version(self, value: Any) -> str:
+        self.report("version", _version_problem(value))
         if value is None:
-            self.report(
-                "version", f'missing; add version: "{SCHEDULE_VERSION}" at the top of the file'
-            )
             return ""
-        if isinstance(value, str):
-            if value != SCHEDULE_VERSION:
-                self.report("version", f'{_brief(value)} is not supported; use version: "1"')
-            return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            self.report(
-                "version", f'{value!r} is a number; quote it: version: "{SCHEDULE_VERSION}"'
-            )
-        else:
-            self.report("version", f'{_brief(value)} must be the string "{SCHEDULE_VERSION}"')
-        return str(value)
+        return value if isinstance(value, str) else str(value)
 
     def _timezone(self, value: Any) -> str:
         if value is None:
