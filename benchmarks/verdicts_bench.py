@@ -14,6 +14,7 @@ test that knows the true model, at the same alpha and with the same
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import time
@@ -26,7 +27,7 @@ import numpy as np
 from scipy import stats
 
 from kaizen_agentic.analysis import compare as old_compare
-from kaizen_agentic.analysis.comparison import Side, compare_versions
+from kaizen_agentic.analysis.comparison import Side, alpha_at_look, compare_versions
 from kaizen_agentic.analysis.trends import quality_trend, success_trend
 from kaizen_agentic.analysis.windows import TheilSenTrend
 from kaizen_agentic.config import defaults
@@ -436,7 +437,16 @@ def judge(case: Case, rates: dict[str, float]) -> tuple[str, str]:
     if case.goal == "power":
         if oracle < 0.5:
             return ratio, "n/a (oracle < 50 %)"
-        return ratio, "met" if ours >= 0.85 * oracle else "NOT met"
+        if ours >= 0.85 * oracle:
+            return ratio, "met"
+        # The oracle tests one metric at the full alpha, once. A verdict valid over
+        # two metrics and repeated looks has alpha_at_look(alpha, 1) / 2 for one
+        # metric at its first look: the same oracle test at that alpha is the
+        # ceiling for any valid test.
+        ceiling = rates.get("valid oracle", math.nan)
+        if ceiling == ceiling and ours >= 0.85 * ceiling:
+            return ratio, f"impossible at full alpha; met vs the valid oracle ({ceiling:.1%})"
+        return ratio, "NOT met"
     if case.target == "decided":
         return ratio, "met" if ours == 0 else "NOT met"
     if case.target == "stable":
@@ -455,8 +465,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.trials} trials per case, seed {args.seed}; trend alpha {TREND_ALPHA}, "
         f"min_change {MIN_CHANGE}; compare alpha {COMPARE_ALPHA}"
     )
-    print("| case | counts | ours | old | naive | oracle | ours/oracle | goal | met |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| case | counts | ours | old | naive | oracle | valid oracle | ours/oracle | goal | met |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     failed = 0
     for case in trend_cases() + compare_cases():
         if args.only and args.only not in case.name:
@@ -465,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         ratio, met = judge(case, rates)
         failed += met == "NOT met"
         cells = " | ".join(
-            f"{rates[k]:.1%}" if k in rates else "-" for k in ("ours", "old", "naive", "oracle")
+            f"{rates[k]:.1%}" if k in rates else "-"
+            for k in ("ours", "old", "naive", "oracle", "valid oracle")
         )
         print(
             f"| {case.name} | {case.target} | {cells} | {ratio} | {case.goal} | {met} |", flush=True
@@ -542,22 +555,20 @@ def naive_compare(base: Side, cand: Side) -> str:
     return "no_significant_difference"
 
 
-def oracle_two_proportion(base: Side, cand: Side) -> str:
+def oracle_two_proportion(base: Side, cand: Side, alpha: float = COMPARE_ALPHA) -> str:
     """Pooled two-proportion z-test on success."""
     x1, x0, n1, n0 = cand.success.sum(), base.success.sum(), cand.n, base.n
     pooled = (x1 + x0) / (n1 + n0)
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
     diff = x1 / n1 - x0 / n0
     p = 2 * stats.norm.sf(abs(diff) / se) if se > 0 else 1.0
-    return verdict_of(diff, p < COMPARE_ALPHA)
+    return verdict_of(diff, p < alpha)
 
 
-def oracle_t(base: Side, cand: Side) -> str:
+def oracle_t(base: Side, cand: Side, alpha: float = COMPARE_ALPHA) -> str:
     """Two-sample t-test on quality."""
     result = stats.ttest_ind(cand.quality, base.quality)
-    return verdict_of(
-        float(cand.quality.mean() - base.quality.mean()), result.pvalue < COMPARE_ALPHA
-    )
+    return verdict_of(float(cand.quality.mean() - base.quality.mean()), result.pvalue < alpha)
 
 
 def oracle_time_adjusted(base: Side, cand: Side) -> str:
@@ -582,7 +593,14 @@ def c_case(
         "naive": naive_compare,
         "oracle": oracle,
     }
+    if goal == "power" and oracle in (oracle_two_proportion, oracle_t):
+        methods["valid oracle"] = functools.partial(oracle, alpha=VALID_ALPHA)
     return Case(name, make, target, goal, methods)
+
+
+# what a verdict valid over two metrics and any number of looks spends on one
+# metric at its first look (Bonferroni over the two)
+VALID_ALPHA = alpha_at_look(COMPARE_ALPHA, 1) / 2
 
 
 def repeated_looks(rng: Rng) -> tuple[list[Pair]]:
