@@ -10,6 +10,7 @@ page, and screenshots are taken at the widths asked for. The test suite and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -198,7 +199,11 @@ def _browser(timeout_s: float) -> Iterator[DevTools]:
             "no Chromium found; install it (apt-get install -y chromium) or set "
             f"{CHROMIUM_ENV} to its path"
         )
-    with tempfile.TemporaryDirectory(prefix="kaizen-chromium-") as scratch:
+    # Chromium's helper processes may still be writing the profile as it closes:
+    # a leftover file in a scratch folder is no failure of the check
+    with tempfile.TemporaryDirectory(
+        prefix="kaizen-chromium-", ignore_cleanup_errors=True
+    ) as scratch:
         profile = Path(scratch) / "profile"
         # Chromium writes caches under HOME too: keep them in the scratch folder
         env = {**os.environ, "HOME": scratch, "XDG_CONFIG_HOME": scratch, "XDG_CACHE_HOME": scratch}
@@ -207,18 +212,28 @@ def _browser(timeout_s: float) -> Iterator[DevTools]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
+            start_new_session=True,  # its own process group: stopped with all its helpers
         )
         try:
             address = _devtools_address(profile, process, timeout_s)
             with connect(address, max_size=None, open_timeout=timeout_s) as socket:
                 yield DevTools(socket, timeout_s)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop Chromium and every helper it started (they share its process group)."""
+    import signal
+
+    for sig, wait_s in ((signal.SIGTERM, 10.0), (signal.SIGKILL, None)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _devtools_address(profile: Path, process: subprocess.Popen[bytes], timeout_s: float) -> str:
