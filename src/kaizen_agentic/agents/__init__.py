@@ -1,75 +1,78 @@
-"""Agents: the template, the packaged catalog and the registry (SPEC §2)."""
+"""Agents: the template, the packaged catalog and the registry (SPEC §2).
+
+Names load on first use (PEP 562): the capture hook needs the registry, not
+the installer or YAML, inside its time budget.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from kaizen_agentic.agents.install import (
-    IDENTICAL,
-    INSTALLED,
-    REFUSED,
-    REPLACED,
-    InstallOutcome,
-    install_agents,
-    subagent_text,
-    uninstall_agent,
-)
-from kaizen_agentic.agents.registry import (
-    CATALOG_DIR,
-    AgentRegistry,
-    ResolvedAgent,
-    claude_agent_path,
-    file_version,
-    project_agent_path,
-)
-from kaizen_agentic.agents.template import (
-    CATEGORIES,
-    AgentTemplate,
-    MetricSpec,
-    Problem,
-    agent_files_in,
-    check_agent_file,
-    check_agent_text,
-    load_agent_file,
-    parse_agent_text,
-)
+if TYPE_CHECKING:  # the real names, for the type checker
+    from kaizen_agentic.agents.install import (
+        IDENTICAL,
+        INSTALLED,
+        REFUSED,
+        REPLACED,
+        InstallOutcome,
+        install_agents,
+        subagent_text,
+        uninstall_agent,
+    )
+    from kaizen_agentic.agents.registry import (
+        CATALOG_DIR,
+        AgentRegistry,
+        ResolvedAgent,
+        claude_agent_path,
+        file_version,
+        project_agent_path,
+    )
+    from kaizen_agentic.agents.template import (
+        CATEGORIES,
+        AgentTemplate,
+        MetricSpec,
+        Problem,
+        agent_files_in,
+        check_agent_file,
+        check_agent_text,
+        load_agent_file,
+        parse_agent_text,
+    )
+    from kaizen_agentic.agents.validate import (
+        validate_agents,
+        validate_suggestions,
+        validated_files,
+    )
 
-
-def validate_agents(registry: AgentRegistry, paths: list[Path] | None = None) -> list[Problem]:
-    """Template problems in *paths*, or by default in the catalog and the project's agents."""
-    return [problem for f in validated_files(registry, paths) for problem in check_agent_file(f)]
-
-
-def validate_suggestions(registry: AgentRegistry, paths: list[Path] | None = None) -> list[Problem]:
-    """Kaizen keys the Claude Code subagent files among *paths* lack: suggestions, not problems."""
-    from kaizen_agentic.agents.template import is_subagent_path, subagent_suggestions
-
-    found = []
-    for path in validated_files(registry, paths):
-        if is_subagent_path(path) or not path.name.startswith("agent-"):
-            found += subagent_suggestions(path)
-    return found
-
-
-def validated_files(registry: AgentRegistry, paths: list[Path] | None = None) -> list[Path]:
-    """The files ``validate`` reads: *paths* (files or folders), else the default set."""
-    if paths:
-        files = [f for p in paths for f in agent_files_in(p)]
-    else:
-        root = registry.project_root
-        folders = (
-            (registry.catalog_dir, "agent-*.md"),
-            (root / "agents", "agent-*.md"),
-            (root / ".claude" / "agents", "*.md"),
-        )
-        files = [
-            f
-            for folder, pattern in folders
-            if folder.is_dir()
-            for f in agent_files_in(folder, pattern)
-        ]
-    return files
-
+_EXPORTS: dict[str, str] = {
+    "AgentRegistry": "kaizen_agentic.agents.registry",
+    "AgentTemplate": "kaizen_agentic.agents.template",
+    "CATALOG_DIR": "kaizen_agentic.agents.registry",
+    "CATEGORIES": "kaizen_agentic.agents.template",
+    "IDENTICAL": "kaizen_agentic.agents.install",
+    "INSTALLED": "kaizen_agentic.agents.install",
+    "InstallOutcome": "kaizen_agentic.agents.install",
+    "MetricSpec": "kaizen_agentic.agents.template",
+    "Problem": "kaizen_agentic.agents.template",
+    "REFUSED": "kaizen_agentic.agents.install",
+    "REPLACED": "kaizen_agentic.agents.install",
+    "ResolvedAgent": "kaizen_agentic.agents.registry",
+    "agent_files_in": "kaizen_agentic.agents.template",
+    "check_agent_file": "kaizen_agentic.agents.template",
+    "check_agent_text": "kaizen_agentic.agents.template",
+    "claude_agent_path": "kaizen_agentic.agents.registry",
+    "file_version": "kaizen_agentic.agents.registry",
+    "install_agents": "kaizen_agentic.agents.install",
+    "load_agent_file": "kaizen_agentic.agents.template",
+    "parse_agent_text": "kaizen_agentic.agents.template",
+    "project_agent_path": "kaizen_agentic.agents.registry",
+    "subagent_text": "kaizen_agentic.agents.install",
+    "uninstall_agent": "kaizen_agentic.agents.install",
+    "validate_agents": "kaizen_agentic.agents.validate",
+    "validate_suggestions": "kaizen_agentic.agents.validate",
+    "validated_files": "kaizen_agentic.agents.validate",
+}
 
 __all__ = [
     "CATALOG_DIR",
@@ -99,3 +102,16 @@ __all__ = [
     "validate_suggestions",
     "validated_files",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kaizen_agentic.agents' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
