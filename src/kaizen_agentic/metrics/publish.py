@@ -62,7 +62,9 @@ def publish_evidence(
     config = load_config(root)
     for name_ in agents:
         store = MetricsStore(root, name_)
-        totals = write_summary(load_evidence(root, name_, config, now=now, with_runs=False)).totals
+        totals = write_summary(
+            load_evidence(root, name_, config, now=now, with_runs=False, digest=False)
+        ).totals
         for source in (store.executions_path, store.summary_path):
             _copy(root, source, package / "metrics" / name_ / source.name)
         stamps += [s for s in (totals.first_execution, totals.last_execution) if s]

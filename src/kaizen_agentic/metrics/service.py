@@ -219,7 +219,7 @@ def show_metrics(
     from kaizen_agentic.analysis.evidence import load_evidence, summarise, write_summary
 
     config = load_config(root)
-    evidence = load_evidence(root, agent, config, now=now, with_runs=False)
+    evidence = load_evidence(root, agent, config, now=now, with_runs=False, digest=False)
     summary = write_summary(evidence) if evidence.has_records else summarise(evidence)
     from kaizen_agentic.agents import AgentRegistry
 

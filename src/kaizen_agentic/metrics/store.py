@@ -281,7 +281,7 @@ class MetricsStore:
         from kaizen_agentic.analysis.evidence import load_evidence, summarise
 
         evidence = load_evidence(
-            self.project_root, self.agent_name, config, now=now, with_runs=False
+            self.project_root, self.agent_name, config, now=now, with_runs=False, digest=False
         )
         return summarise(evidence).to_document()
 
@@ -292,7 +292,7 @@ class MetricsStore:
         from kaizen_agentic.analysis.evidence import load_evidence, write_summary
 
         evidence = load_evidence(
-            self.project_root, self.agent_name, config, now=now, with_runs=False
+            self.project_root, self.agent_name, config, now=now, with_runs=False, digest=False
         )
         return write_summary(evidence).to_document()
 

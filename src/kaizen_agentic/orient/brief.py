@@ -155,7 +155,7 @@ def metrics_summary(root: Path, agent: str, now: datetime) -> dict[str, Any] | N
         return None
     from kaizen_agentic.analysis.evidence import load_evidence, summarise
 
-    evidence = load_evidence(root, agent, config, now=now)
+    evidence = load_evidence(root, agent, config, now=now, with_runs=False, digest=False)
     return summarise(evidence).to_document() if evidence.has_records else None
 
 
