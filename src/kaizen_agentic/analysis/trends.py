@@ -78,6 +78,8 @@ class TrendVerdict:
     min_detectable_change: float | None = None
     method: str = ""
     basis: str = "days"
+    slope_low: float | None = None  # the slope's two-sided (1 - alpha) interval
+    slope_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -258,4 +260,16 @@ def _verdict(
         verdict = INCONCLUSIVE
     else:
         verdict = STABLE
-    return TrendVerdict(verdict, n, m, slope, change, p_value, mdc, method)
+    half = critical * se
+    return TrendVerdict(
+        verdict,
+        n,
+        m,
+        slope,
+        change,
+        p_value,
+        mdc,
+        method,
+        slope_low=slope - half,
+        slope_high=slope + half,
+    )

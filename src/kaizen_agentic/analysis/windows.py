@@ -174,6 +174,8 @@ class DailyTrend:
             found.verdict,
             found.n,
             slope_per_day=_r_or_none(found.slope_per_day),
+            slope_low=_r_or_none(found.slope_low),
+            slope_high=_r_or_none(found.slope_high),
             change_over_window=_r_or_none(found.change_over_window),
             p_value=_r_or_none(found.p_value),
             basis=basis,

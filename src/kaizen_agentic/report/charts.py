@@ -272,7 +272,7 @@ class ChartMaker:
         days: Sequence[float],
         values: Sequence[float],
     ) -> None:
-        """The Theil-Sen line through the window's median point, its slope interval as a band."""
+        """The trend's line through the window's median point, its slope interval as a band."""
         if window is None or trend is None or trend.slope_per_day is None:
             return
         start = _epoch(window.start)

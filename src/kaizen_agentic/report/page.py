@@ -223,8 +223,8 @@ def _agent(view: AgentView, charts: ChartMaker) -> str:
     figures = [
         (
             charts.quality(view),
-            "Quality per day (mean layered score); the line is the "
-            "widest window's Theil-Sen trend, the band its slope's 95% interval; dashed rules "
+            "Quality per day (mean layered score); the line is the widest window's "
+            "trend, the band its slope's interval at the trend's alpha; dashed rules "
             "are prompt edits with their comparison verdict.",
         ),
         (charts.success(view), "Success rate per day with the success trend."),
