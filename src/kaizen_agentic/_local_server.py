@@ -87,6 +87,10 @@ class LocalServer:
             process.kill()
             process.wait(timeout=10)
 
+    def _healthy(self) -> bool:
+        """Whether the server answers as a client needs, once its port accepts connections."""
+        return True
+
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
@@ -96,9 +100,13 @@ class LocalServer:
                 raise RuntimeError(f"{self.name} exited early: {tail}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
+                    pass
             except OSError:
                 time.sleep(0.02)
+                continue
+            if self._healthy():
+                return
+            time.sleep(0.1)
         self.stop(kill=True)
         raise RuntimeError(f"{self.name} did not listen on port {self.port} in time")
 

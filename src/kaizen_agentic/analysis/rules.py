@@ -272,7 +272,8 @@ def declining_trend(data: RuleInput) -> Recommendation | None:
         },
         f"{metric.replace('_', ' ').capitalize()} is declining in the {window.window} "
         f"window (change {trend.change_over_window:+.3f}, p={trend.p_value:.3g}"
-        f"{', ' + trend.method if trend.method else ''}). Run kaizen-agentic metrics compare {data.agent} to see "
+        f"{', ' + trend.method if trend.method else ''}). Run kaizen-agentic metrics "
+        f"compare {data.agent} to see "
         f"whether a prompt edit caused it; if so, revert that edit in "
         f"{data.prompt_file}, otherwise add the recent failure pattern to memory "
         "as an open question.",

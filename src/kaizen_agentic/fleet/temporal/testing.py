@@ -37,6 +37,21 @@ class LocalTemporalServer(LocalServer):
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def _healthy(self) -> bool:
+        # the frontend listens before it serves: "Frontend is not healthy yet" until then
+        import asyncio
+
+        from temporalio.client import Client
+
+        async def probe() -> None:
+            await asyncio.wait_for(Client.connect(self.address), 2.0)
+
+        try:
+            asyncio.run(probe())
+        except Exception:
+            return False
+        return True
+
     def command(self) -> list[str]:
         return [
             str(self.binary),
