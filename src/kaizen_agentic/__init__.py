@@ -6,8 +6,7 @@ stays as cheap as the CLI's start-up needs it to be.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from kaizen_agentic._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -36,14 +35,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kaizen_agentic' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
