@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kaizen_agentic._yaml import YamlError, load_yaml
 from kaizen_agentic.errors import BoundaryError, KaizenError, TemplateError
 from kaizen_agentic.names import is_valid_name
 
@@ -105,6 +104,8 @@ def parse_frontmatter(text: str, *, source: str) -> tuple[dict[str, Any], str]:
     (typically an unquoted ``description`` containing ``: ``) is read as the
     plain text it is meant to be.
     """
+    from kaizen_agentic._yaml import YamlError, load_yaml  # PyYAML: only when parsing
+
     head, body = split_frontmatter(text, source=source)
     try:
         data = load_yaml(head, source=source)
@@ -124,6 +125,8 @@ _STRUCTURED_START = ("'", '"', "[", "{", "|", ">", "&", "*", "!", "#")
 def _tolerant_yaml(head: str, source: str) -> Any:
     """*head* with each top-level one-line plain value quoted, loaded again; None if still bad."""
     import json
+
+    from kaizen_agentic._yaml import YamlError, load_yaml
 
     lines = []
     for line in head.splitlines():
