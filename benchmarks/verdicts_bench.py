@@ -27,7 +27,7 @@ import numpy as np
 from scipy import stats
 
 from kaizen_agentic.analysis import compare as old_compare
-from kaizen_agentic.analysis.comparison import Side, alpha_at_look, compare_versions
+from kaizen_agentic.analysis.comparison import Side, alpha_at_look, compare_sides
 from kaizen_agentic.analysis.trends import quality_trend, success_trend
 from kaizen_agentic.analysis.windows import TheilSenTrend
 from kaizen_agentic.config import defaults
@@ -525,7 +525,7 @@ def verdict_of(difference: float, significant: bool) -> str:
 
 
 def ours_compare(base: Side, cand: Side, looks: int = 1) -> str:
-    return compare_versions(base, cand, alpha=COMPARE_ALPHA, looks=looks).verdict
+    return compare_sides(base, cand, alpha=COMPARE_ALPHA, looks=looks).verdict
 
 
 def records(side: Side, version: str) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from kaizen_agentic.analysis.comparison import (
     Side,
     alpha_at_look,
     cmh_statistic,
-    compare_versions,
+    compare_sides,
     exact_stratified_mid_p,
     van_elteren_z,
 )
@@ -66,14 +66,14 @@ def side(rng: np.random.Generator, times: np.ndarray, p: float, q: float) -> Sid
 def test_too_few_runs_is_insufficient_data() -> None:
     rng = np.random.default_rng(1)
     t = START + np.arange(5) * DAY
-    result = compare_versions(side(rng, t, 0.5, 0.5), side(rng, t + 0.5, 0.9, 0.9))
+    result = compare_sides(side(rng, t, 0.5, 0.5), side(rng, t + 0.5, 0.9, 0.9))
     assert result.verdict == "insufficient_data" and result.success is None
 
 
 def test_side_by_side_versions_are_stratified() -> None:
     rng = np.random.default_rng(4)
     t = np.sort(START + rng.uniform(0, 14 * DAY, 80))
-    result = compare_versions(side(rng, t, 0.5, 0.6), side(rng, t + 60, 0.95, 0.8))
+    result = compare_sides(side(rng, t, 0.5, 0.6), side(rng, t + 60, 0.95, 0.8))
     assert result.design == "stratified-by-day"
     assert result.verdict == "improved"
     assert result.success is not None and result.success.test.startswith("exact stratified")
@@ -87,7 +87,7 @@ def test_sequential_versions_under_drift_warn_confounded_by_time() -> None:
     drift = lambda t: 0.9 - 0.4 * (t - START) / (40 * DAY)  # noqa: E731
     base = Side.of(tb, np.ones(60), drift(tb) + rng.normal(0, 0.02, 60))
     cand = Side.of(tc, np.ones(60), drift(tc) + rng.normal(0, 0.02, 60))
-    result = compare_versions(base, cand)
+    result = compare_sides(base, cand)
     assert result.design == "near-switch"
     assert "confounded_by_time" in result.warnings
     assert result.verdict == "no_significant_difference"  # the drift is not the candidate's

@@ -472,6 +472,22 @@ def _compare(
         )
 
     verdict, reason = _verdict(base, cand, success, quality, alpha, min_samples, len(raw_p))
+    return _result(base, cand, success, quality, verdict, reason, alpha, min_samples, ordered)
+
+
+def _result(
+    base: VersionRuns,
+    cand: VersionRuns,
+    success: SuccessRateResult,
+    quality: QualityResult,
+    verdict: Verdict,
+    reason: str | None,
+    alpha: float,
+    min_samples: int,
+    ordered: tuple[str, ...],
+    **design: Any,
+) -> VersionComparison:
+    """The comparison of two sides that both have runs; *design* names how it was tested."""
     baseline_sample, candidate_sample = base.sample(), cand.sample()
     return VersionComparison(
         verdict=verdict,
@@ -484,6 +500,7 @@ def _compare(
         alpha=alpha,
         min_samples=min_samples,
         versions=ordered,
+        **design,
     )
 
 
@@ -504,8 +521,7 @@ def _compare_over_time(
     """
     import numpy as np
 
-    from kaizen_agentic.analysis.comparison import Side
-    from kaizen_agentic.analysis.comparison import compare_versions as compare_sides
+    from kaizen_agentic.analysis.comparison import Side, compare_sides
 
     def side(runs: VersionRuns) -> Side:
         times = np.nan_to_num(np.asarray(runs.times, dtype=np.float64), nan=0.0)
@@ -541,18 +557,16 @@ def _compare_over_time(
     if "confounded_by_time" in tested.warnings:
         note = "the baseline was already drifting before the switch: confounded_by_time"
         reason = f"{reason}; {note}" if reason else note
-    baseline_sample, candidate_sample = base.sample(), cand.sample()
-    return VersionComparison(
-        verdict=verdict,
-        summary=_summary(baseline_sample, candidate_sample, success, quality, verdict, reason),
-        reason=reason,
-        baseline=baseline_sample,
-        candidate=candidate_sample,
-        success=success,
-        quality=quality,
-        alpha=alpha,
-        min_samples=min_samples,
-        versions=ordered,
+    return _result(
+        base,
+        cand,
+        success,
+        quality,
+        verdict,
+        reason,
+        alpha,
+        min_samples,
+        ordered,
         method=tested.method,
         design=tested.design,
         looks=looks,

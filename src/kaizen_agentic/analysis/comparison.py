@@ -48,7 +48,7 @@ __all__ = [
     "Side",
     "alpha_at_look",
     "cmh_statistic",
-    "compare_versions",
+    "compare_sides",
     "exact_stratified_mid_p",
     "van_elteren_z",
 ]
@@ -102,7 +102,7 @@ class MetricComparison:
 
 @dataclass(frozen=True)
 class Comparison:
-    """The answer of :func:`compare_versions`; periods are (first, last) epoch seconds."""
+    """The answer of :func:`compare_sides`; periods are (first, last) epoch seconds."""
 
     verdict: str
     design: str  # "stratified-by-day" | "stratified-by-week" | "pooled" | "near-switch"
@@ -124,7 +124,7 @@ def alpha_at_look(alpha: float, looks: int) -> float:
     return alpha / (looks**3 * ZETA3)
 
 
-def compare_versions(
+def compare_sides(
     baseline: Side,
     candidate: Side,
     *,

@@ -216,13 +216,12 @@ def show_metrics(
     root: Path, agent: str, *, window: str | None = None, last: int = 5, now: datetime | None = None
 ) -> MetricsView:
     """Summary (also written to summary.json), windows, recent quality, last executions."""
+    from kaizen_agentic.agents import AgentRegistry
     from kaizen_agentic.analysis.evidence import load_evidence, summarise, write_summary
 
     config = load_config(root)
     evidence = load_evidence(root, agent, config, now=now, with_runs=False, digest=False)
     summary = write_summary(evidence) if evidence.has_records else summarise(evidence)
-    from kaizen_agentic.agents import AgentRegistry
-
     store = MetricsStore(root, agent, retention_days=config.retention_days)
     latest = store.tail(max(last, 1))
     version = latest[-1].get("agent_version") if latest else None
