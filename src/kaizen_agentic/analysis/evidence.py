@@ -396,18 +396,23 @@ def _groups(columns: Columns, label: str) -> list[tuple[str, Any]]:
 
 
 def _usage(columns: Columns, rows: Any) -> Usage:
-    usd = columns.values["usd"][rows]  # only the four columns it reads are copied
-    known = usd[~np.isnan(usd)]
-    ts = columns.ts[rows]
+    # reductions with where=, not columns[rows]: a million rows are never copied
+    ts = columns.ts
+    usd = columns.values["usd"]
+    usd_known = rows & ~np.isnan(usd)
     return Usage(
-        runs=int(ts.size),
-        usd=round(float(known.sum(dtype=np.float64)), 6),
-        usd_runs=int(known.size),
-        input_tokens=int(np.nansum(columns.values["input_tokens"][rows], dtype=np.float64)),
-        output_tokens=int(np.nansum(columns.values["output_tokens"][rows], dtype=np.float64)),
-        first_seen=_iso(float(ts.min())),
-        last_seen=_iso(float(ts.max())),
+        runs=int(np.count_nonzero(rows)),
+        usd=round(float(np.sum(usd, where=usd_known, dtype=np.float64)), 6),
+        usd_runs=int(np.count_nonzero(usd_known)),
+        input_tokens=_total(columns.values["input_tokens"], rows),
+        output_tokens=_total(columns.values["output_tokens"], rows),
+        first_seen=_iso(float(np.min(ts, where=rows, initial=np.inf))),
+        last_seen=_iso(float(np.max(ts, where=rows, initial=-np.inf))),
     )
+
+
+def _total(values: Any, rows: Any) -> int:
+    return int(np.sum(values, where=rows & ~np.isnan(values), dtype=np.float64))
 
 
 def _daily(columns: Columns, scores: Any) -> DailySeries:
@@ -464,9 +469,9 @@ def _last_seen(columns: Columns) -> dict[str, datetime]:
     codes = columns.labels["version"]
     seen = {}
     for code, version in enumerate(columns.vocab.get("version", [])):
-        stamps = columns.ts[codes == code]
-        if stamps.size:
-            seen[version] = datetime.fromtimestamp(float(stamps.max()), tz=timezone.utc)
+        latest = float(np.max(columns.ts, where=codes == code, initial=-np.inf))
+        if latest > -np.inf:
+            seen[version] = datetime.fromtimestamp(latest, tz=timezone.utc)
     return seen
 
 

@@ -16,6 +16,7 @@ warned about is exactly what ``json.loads`` plus :class:`ColumnBuilder` give.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import warnings
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -143,16 +144,8 @@ class Columns:
         vocab: dict[str, list[str]] = {}
         labels: dict[str, IntArray] = {}
         for name in LABELS:
-            words = list(self.vocab.get(name, []))
-            position = {w: i for i, w in enumerate(words)}
-            remap = np.asarray(
-                [position.setdefault(w, len(position)) for w in other.vocab.get(name, [])] + [-1],
-                dtype=np.int32,
-            )
-            words = sorted(position, key=position.__getitem__)
-            # code -1 indexes the trailing -1 of the remap table: absent stays absent
+            vocab[name], remap = _merge_vocab(self.vocab.get(name, []), other.vocab.get(name, []))
             labels[name] = np.concatenate([self.labels[name], remap[other.labels[name]]])
-            vocab[name] = words
         return Columns(
             np.concatenate([self.ts, other.ts]),
             np.concatenate([self.success, other.success]),
@@ -254,19 +247,17 @@ def load_columns(executions: Path, cache_dir: Path, root: Path | None = None) ->
         _warn_malformed(executions, meta.malformed)
         if meta.offset == size:
             return cached
-        tail, consumed, tail_lines, bad, attachments = _parse_tail_attached(
-            executions, meta.offset, size, meta.lines, root=root
-        )
-        end = meta.offset + consumed
-        columns = cached.concat(tail) if len(cached) else tail
-        if attachments:
-            columns = apply_attachments(columns, attachments)
+        tail = _parse_tail_attached(executions, meta.offset, size, meta.lines, root=root)
+        end = meta.offset + tail.consumed
+        columns = cached.concat(tail.columns) if len(cached) else tail.columns
+        if tail.attachments:
+            columns = apply_attachments(columns, tail.attachments)
         fingerprint = prefix_fingerprint(handle, end)
     _write_cache(
         root,
         cache_file,
         columns,
-        _Meta(inode, end, meta.lines + tail_lines, fingerprint, (*meta.malformed, *bad)),
+        _Meta(inode, end, meta.lines + tail.lines, fingerprint, (*meta.malformed, *tail.malformed)),
     )
     return columns
 
@@ -286,16 +277,46 @@ def _parse_tail(
     Malformed lines are reported with their line number and returned, so
     the cache can report them again on later reads.
     """
-    columns, consumed, lines, malformed, _ = _parse_tail_attached(
-        path, start, end, lines_before, root=root
-    )
-    return columns, consumed, lines, malformed
+    parsed = _parse_tail_attached(path, start, end, lines_before, root=root)
+    return parsed.columns, parsed.consumed, parsed.lines, parsed.malformed
+
+
+@dataclass
+class _Parsed:
+    """What one read of a byte range found."""
+
+    columns: Columns
+    consumed: int  # bytes up to the end of the last complete line
+    lines: int
+    malformed: list[int]  # line numbers, counted from the start of the file
+    attachments: list[tuple[int, Mapping[str, Any]]]
+
+
+# Below this a second process costs more than it saves (fork, the pipe, the merge).
+PARALLEL_BYTES = 32 * 1024 * 1024
 
 
 def _parse_tail_attached(
     path: Path, start: int, end: int, lines_before: int, *, root: Path | None = None
-) -> tuple[Columns, int, int, list[int], list[tuple[int, Mapping[str, Any]]]]:
-    """:func:`_parse_tail` plus the attachment lines met, for the caller to apply."""
+) -> _Parsed:
+    """:func:`_parse_tail` plus the attachment lines met, for the caller to apply.
+
+    A long range is read in two halves at once, the second in a forked
+    child (:mod:`kaizen_agentic._forked`); the result is the same as one
+    read of the whole, line numbers and label codes included.
+    """
+    from kaizen_agentic._forked import can_fork
+
+    root = root if root is not None else path.parent
+    if end - start >= PARALLEL_BYTES and can_fork():
+        parsed = _parse_halves(path, start, end, lines_before, root)
+    else:
+        parsed = _parse_range(path, start, end, lines_before, root)
+    _warn_malformed(path, parsed.malformed)
+    return parsed
+
+
+def _parse_range(path: Path, start: int, end: int, lines_before: int, root: Path) -> _Parsed:
     import msgspec
 
     from kaizen_agentic.metrics.attachments import ATTACH_MARK
@@ -306,7 +327,7 @@ def _parse_tail_attached(
     number = lines_before
     pending = b""
     malformed: list[int] = []
-    with open_read(root if root is not None else path.parent, path) as handle:
+    with open_read(root, path) as handle:
         handle.seek(start)
         remaining = end - start
         while remaining > 0:
@@ -330,12 +351,169 @@ def _parse_tail_attached(
                     number += 1
                     if not _add_line(builder, decoder, raw):
                         malformed.append(number)
-                        _warn_malformed(path, [number])
             else:
                 _add_rows(builder, rows)
                 number += body.count(b"\n")
             consumed += cut
-    return builder.build(), consumed, number - lines_before, malformed, builder.attachments
+    return _Parsed(builder.build(), consumed, number - lines_before, malformed, builder.attachments)
+
+
+def _parse_halves(path: Path, start: int, end: int, lines_before: int, root: Path) -> _Parsed:
+    """[start, middle) read here while a child reads [middle, end), joined in file order."""
+    from kaizen_agentic._forked import forked
+
+    middle = _next_line_start(path, root, start + (end - start) // 2, end)
+    if middle is None:
+        return _parse_range(path, start, end, lines_before, root)
+
+    def second_half(out: BinaryIO) -> None:
+        _send(_parse_range(path, middle, end, 0, root), out)
+
+    with forked(second_half) as stream:
+        first = _parse_range(path, start, middle, lines_before, root)
+        if stream is None:  # no child: read its half here
+            second = _parse_range(path, middle, end, 0, root)
+            return _join(first, second, lines_before, first.columns.concat(second.columns))
+        received = _receive(stream, first)
+    if received is None:  # the child failed, and the first half is spent: read it all
+        return _parse_range(path, start, end, lines_before, root)
+    second, columns = received
+    return _join(first, second, lines_before, columns)
+
+
+def _join(first: _Parsed, second: _Parsed, lines_before: int, columns: Columns) -> _Parsed:
+    """Two consecutive reads as one, their rows already together in *columns*."""
+    offset = lines_before + first.lines  # the second read counted its lines from 0
+    return _Parsed(
+        columns,
+        first.consumed + second.consumed,
+        first.lines + second.lines,
+        [*first.malformed, *(offset + n for n in second.malformed)],
+        [*first.attachments, *second.attachments],
+    )
+
+
+def _next_line_start(path: Path, root: Path, offset: int, end: int) -> int | None:
+    """The offset just past the first newline at or after *offset*, if before *end*."""
+    with open_read(root, path) as handle:
+        handle.seek(offset)
+        while offset < end:
+            block = handle.read(min(64 * 1024, end - offset))
+            if not block:
+                return None
+            found = block.find(b"\n")
+            if found >= 0:
+                after = offset + found + 1
+                return after if after < end else None
+            offset += len(block)
+    return None
+
+
+def _send(parsed: _Parsed, out: BinaryIO) -> None:
+    """The child's half: a pickled header, then each column's raw bytes."""
+    import pickle
+
+    columns = parsed.columns
+    header = pickle.dumps(
+        (parsed.consumed, parsed.lines, parsed.malformed, parsed.attachments, len(columns)),
+        protocol=pickle.HIGHEST_PROTOCOL,
+    )
+    vocab = pickle.dumps(columns.vocab, protocol=pickle.HIGHEST_PROTOCOL)
+    for part in (header, vocab):
+        out.write(len(part).to_bytes(8, "little") + part)
+    for column in _arrays(columns).values():
+        out.write(np.ascontiguousarray(column).data.cast("B"))
+
+
+def _receive(stream: io.BufferedReader, first: _Parsed) -> tuple[_Parsed, Columns] | None:
+    """The child's read, and *first*'s rows followed by its own; None when its stream
+    ends early.
+
+    Each column is allocated once at its full length, the child's bytes are
+    read straight into its second part, and *first*'s columns are let go one
+    by one as they are copied (``first.columns`` is empty afterwards), so no
+    row is held twice.
+    """
+    import pickle
+
+    own, count, words = _arrays(first.columns), len(first.columns), first.columns.vocab
+    first.columns = Columns.from_records([])
+    try:
+        consumed, lines, malformed, attachments, rows = pickle.loads(_read_part(stream))
+        vocab: dict[str, list[str]] = pickle.loads(_read_part(stream))
+        whole: dict[str, npt.NDArray[Any]] = {}
+        for name in list(own):
+            part = own.pop(name)
+            column = np.empty(len(part) + rows, dtype=part.dtype)
+            column[: len(part)] = part
+            _read_into(stream, column[len(part) :].data.cast("B"))
+            whole[name] = column
+            del part
+    except (EOFError, pickle.UnpicklingError, ValueError):
+        return None
+    merged_vocab: dict[str, list[str]] = {}
+    for name in LABELS:
+        merged_vocab[name], remap = _merge_vocab(words.get(name, []), vocab.get(name, []))
+        tail = whole[f"label_{name}"][count:]
+        tail[:] = remap[tail]
+    parsed = _Parsed(Columns.from_records([]), consumed, lines, malformed, attachments)
+    return parsed, _from_arrays(whole, merged_vocab)
+
+
+def _read_part(stream: io.BufferedReader) -> bytes:
+    size = int.from_bytes(_read_exactly(stream, 8), "little")
+    return _read_exactly(stream, size)
+
+
+def _read_exactly(stream: io.BufferedReader, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("the stream ended early")
+    return data
+
+
+def _read_into(stream: io.BufferedReader, target: memoryview) -> None:
+    while target.nbytes:
+        got = stream.readinto(target)
+        if not got:
+            raise EOFError("the stream ended early")
+        target = target[got:]
+
+
+def _merge_vocab(words: list[str], more: list[str]) -> tuple[list[str], npt.NDArray[np.int32]]:
+    """*words* extended by *more*, and the table from codes in *more* to codes in the result.
+
+    The table has one extra entry, -1, at its end, so code -1 (no label)
+    indexes it and stays -1.
+    """
+    position = {w: i for i, w in enumerate(words)}
+    remap = [position.setdefault(w, len(position)) for w in more]
+    return sorted(position, key=position.__getitem__), np.asarray([*remap, -1], dtype=np.int32)
+
+
+def _arrays(columns: Columns) -> dict[str, npt.NDArray[Any]]:
+    """Every per-row array by its name in the cache file."""
+    return {
+        "ts": columns.ts,
+        "success": columns.success,
+        "ids": columns.id_hashes,
+        **columns.values,
+        **{f"label_{k}": v for k, v in columns.labels.items()},
+    }
+
+
+def _from_arrays(
+    arrays: Mapping[str, npt.NDArray[Any]], vocab: dict[str, list[str]], *, ids: bool = True
+) -> Columns:
+    """:func:`_arrays` the other way."""
+    return Columns(
+        arrays["ts"],
+        arrays["success"],
+        {k: arrays[k] for k in FIELDS},
+        {k: arrays[f"label_{k}"] for k in LABELS},
+        vocab,
+        arrays["ids"] if ids else None,
+    )
 
 
 def _set_aside_attachments(builder: ColumnBuilder, body: bytes) -> bytes:
@@ -643,15 +821,8 @@ def _read_cache(root: Path, cache_file: Path, *, size: int) -> tuple[Columns | N
             meta = data["meta"]
             if int(meta[0]) != CACHE_VERSION:
                 return None, _Meta()
-            grown = int(meta[2]) != size
-            columns = Columns(
-                data["ts"],
-                data["success"],
-                {k: data[k] for k in FIELDS},
-                {k: data[f"label_{k}"] for k in LABELS},
-                {k: [str(w) for w in data[f"vocab_{k}"].tolist()] for k in LABELS},
-                data["ids"] if grown else None,
-            )
+            vocab = {k: [str(w) for w in data[f"vocab_{k}"].tolist()] for k in LABELS}
+            columns = _from_arrays(data, vocab, ids=int(meta[2]) != size)
             if not _consistent(columns):
                 return None, _Meta()
             position = _Meta(
@@ -694,11 +865,7 @@ def _write_cache(root: Path, cache_file: Path, columns: Columns, meta: _Meta) ->
             "meta": head,
             "fingerprint": np.frombuffer(meta.fingerprint.encode("ascii"), dtype=np.uint8),
             "malformed": np.asarray(meta.malformed, dtype=np.int64),
-            "ts": columns.ts,
-            "success": columns.success,
-            "ids": columns.id_hashes,
-            **columns.values,
-            **{f"label_{k}": v for k, v in columns.labels.items()},
+            **_arrays(columns),
             # fixed-width unicode arrays load without pickle
             **{f"vocab_{k}": np.asarray(v, dtype=str) for k, v in columns.vocab.items()},
         }
