@@ -76,6 +76,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
+def run_id(i: int) -> str:
+    return f"{i + 1:016x}" * 2  # the first 16 hex digits are what names the row
+
+
 def history(path: Path, count: int = 4000) -> Path:
     """Records with labels that differ between the halves, malformed and blank
     lines, attachments naming runs in the other half, and a torn last line."""
@@ -85,7 +89,7 @@ def history(path: Path, count: int = 4000) -> Path:
             "timestamp": f"2026-05-{1 + i * 28 // count:02d}T10:{i % 60:02d}:00Z",
             "success": i % 3 != 0,
             "quality_score": (i % 100) / 100,
-            "record_id": f"{i:032x}",
+            "record_id": run_id(i),
             # versions and reasons first met in the second half
             "agent_version": f"v{i * 4 // count}",
             "cost": {"usd": i / 1000, "input_tokens": i},
@@ -100,7 +104,7 @@ def history(path: Path, count: int = 4000) -> Path:
         if i % 600 == 5:
             lines.append("")
         if i % 450 == 9 and i > 10:
-            attached = {"attach_to": f"{i - count // 2 if i > count // 2 else i + 5:032x}"}
+            attached = {"attach_to": run_id(i - count // 2 if i > count // 2 else i + 5)}
             lines.append(json.dumps({**attached, "set": {"quality_score": 0.99}}))
     path.write_text("\n".join(lines) + '\n{"success": tr', encoding="utf-8")
     return path
@@ -127,6 +131,7 @@ def test_halves_read_what_one_read_of_the_whole_reads(tmp_path: Path, mode: str)
     assert whole["rows"] == 4000
     assert whole["malformed"], "the history has malformed lines to number"
     assert whole["attachments"], "the history has attachments to carry"
+    assert len(set(whole["ids"])) == 4000
     assert len(set(whole["labels"]["version"])) == 4
     for key in whole:
         assert halves[key] == whole[key], key

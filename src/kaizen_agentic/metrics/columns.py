@@ -16,6 +16,7 @@ warned about is exactly what ``json.loads`` plus :class:`ColumnBuilder` give.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -37,7 +38,7 @@ from kaizen_agentic.errors import MalformedLineWarning
 
 FloatArray = npt.NDArray[np.floating[Any]]
 CHUNK_BYTES = 2 * 1024 * 1024
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 # name -> how to pull it out of a record (None when absent)
 FIELDS: dict[str, tuple[str, ...]] = {
     "quality": ("quality_score",),
@@ -140,19 +141,26 @@ class Columns:
             builder.add(record)
         return builder.build()
 
-    def concat(self, other: Columns) -> Columns:
+    def concat(self, *others: Columns) -> Columns:
+        """These rows followed by each of *others*' (one copy, however many parts)."""
+        if not others:
+            return self
+        parts = (self, *others)
         vocab: dict[str, list[str]] = {}
         labels: dict[str, IntArray] = {}
         for name in LABELS:
-            vocab[name], remap = _merge_vocab(self.vocab.get(name, []), other.vocab.get(name, []))
-            labels[name] = np.concatenate([self.labels[name], remap[other.labels[name]]])
+            words, codes = self.vocab.get(name, []), [self.labels[name]]
+            for other in others:
+                words, remap = _merge_vocab(words, other.vocab.get(name, []))
+                codes.append(remap[other.labels[name]])
+            vocab[name], labels[name] = words, np.concatenate(codes)
         return Columns(
-            np.concatenate([self.ts, other.ts]),
-            np.concatenate([self.success, other.success]),
-            {k: np.concatenate([v, other.values[k]]) for k, v in self.values.items()},
+            np.concatenate([p.ts for p in parts]),
+            np.concatenate([p.success for p in parts]),
+            {k: np.concatenate([p.values[k] for p in parts]) for k in self.values},
             labels,
             vocab,
-            np.concatenate([self.id_hashes, other.id_hashes]),
+            np.concatenate([p.id_hashes for p in parts]),
         )
 
 
@@ -226,40 +234,67 @@ def load_columns(executions: Path, cache_dir: Path, root: Path | None = None) ->
     nothing outside it is read or written. The cache is trusted only while the
     file still starts with what it read (size, inode and a fingerprint of the
     read prefix agree), so an in-place rewrite means a rebuild.
+
+    The cache is a base file and a small delta beside it: rows appended since
+    the base was written go to the delta alone, so one new record rewrites a
+    few kilobytes, not every row. The delta is folded into a new base once it
+    holds a sixteenth of the base's rows, or when an attachment changes rows
+    the base holds.
     """
     root = root if root is not None else executions.parent
     try:
         handle = open_read(root, executions)
     except FileNotFoundError:
         return Columns.from_records([])
-    cache_file = cache_dir / "columns.npz"
+    base_file, delta_file = cache_dir / "columns.npz", cache_dir / DELTA_FILE
     with handle:
         size = os.fstat(handle.fileno()).st_size
         inode = os.fstat(handle.fileno()).st_ino
-        cached, meta = _read_cache(root, cache_file, size=size)
-        if (
-            cached is None
-            or meta.inode != inode
-            or meta.offset > size
-            or prefix_fingerprint(handle, meta.offset) != meta.fingerprint
-        ):
-            cached, meta = Columns.from_records([]), _Meta()
+        base, base_meta = _read_cache(root, base_file, size=size)
+        delta, meta = _read_cache(root, delta_file, size=size, extends=base_meta)
+        if delta is None:
+            meta = base_meta
+        if base is None or not _still_valid(handle, meta, inode, size):
+            base, base_meta, delta, meta = Columns.from_records([]), _Meta(), None, _Meta()
+        deltas = [] if delta is None else [delta]
         _warn_malformed(executions, meta.malformed)
         if meta.offset == size:
-            return cached
+            return base.concat(*deltas)
         tail = _parse_tail_attached(executions, meta.offset, size, meta.lines, root=root)
         end = meta.offset + tail.consumed
-        columns = cached.concat(tail.columns) if len(cached) else tail.columns
-        if tail.attachments:
-            columns = apply_attachments(columns, tail.attachments)
         fingerprint = prefix_fingerprint(handle, end)
-    _write_cache(
-        root,
-        cache_file,
-        columns,
-        _Meta(inode, end, meta.lines + tail.lines, fingerprint, (*meta.malformed, *tail.malformed)),
+    read = _Meta(
+        inode, end, meta.lines + tail.lines, fingerprint, (*meta.malformed, *tail.malformed)
     )
+    grown = tail.columns if delta is None else delta.concat(tail.columns)
+    if base_meta.offset and not tail.attachments and len(grown) * 16 <= len(base):
+        _write_cache(root, delta_file, grown, dataclasses.replace(read, base=_stamp(base_meta)))
+        return base.concat(*deltas, tail.columns)
+    # a new base: every row
+    columns = base.concat(*deltas, tail.columns) if len(base) else tail.columns
+    if tail.attachments:
+        columns = apply_attachments(columns, tail.attachments)
+    _write_cache(root, base_file, columns, read)
+    with contextlib.suppress(OSError):
+        delta_file.unlink()  # a delta left behind no longer extends the base: ignored
     return columns
+
+
+DELTA_FILE = "columns.delta.npz"
+
+
+def _still_valid(handle: BinaryIO, meta: _Meta, inode: int, size: int) -> bool:
+    """Whether the file still starts with what the cache read."""
+    return (
+        meta.inode == inode
+        and meta.offset <= size
+        and prefix_fingerprint(handle, meta.offset) == meta.fingerprint
+    )
+
+
+def _stamp(meta: _Meta) -> str:
+    """What names one base cache: a delta extends exactly the base with this stamp."""
+    return f"{meta.inode}:{meta.offset}:{meta.fingerprint}"
 
 
 def _warn_malformed(path: Path, numbers: Iterable[int]) -> None:
@@ -810,16 +845,27 @@ class _Meta:
     lines: int = 0  # lines read
     fingerprint: str = ""  # prefix_fingerprint of [0, offset)
     malformed: tuple[int, ...] = ()  # line numbers of malformed lines, to warn again
+    base: str = ""  # a delta: the _stamp of the base it extends
 
 
-def _read_cache(root: Path, cache_file: Path, *, size: int) -> tuple[Columns | None, _Meta]:
-    """The cached columns; their record-id hashes (8 bytes a row) only when the file
-    grew past the cache, since only a new attachment needs them."""
+def _read_cache(
+    root: Path, cache_file: Path, *, size: int, extends: _Meta | None = None
+) -> tuple[Columns | None, _Meta]:
+    """The cached columns and where they stand; None when missing or damaged.
+
+    Their record-id hashes (8 bytes a row) are read only when the file (of
+    *size* bytes) grew past the cache: only a new attachment needs them.
+    With *extends*, the file is a delta and counts only when it was built on
+    that base.
+    """
     try:
         inside_root(root, cache_file)
         with open_read(root, cache_file) as handle, np.load(handle) as data:
             meta = data["meta"]
             if int(meta[0]) != CACHE_VERSION:
+                return None, _Meta()
+            base = bytes(data["base"].tolist()).decode("ascii")
+            if extends is not None and (not extends.offset or base != _stamp(extends)):
                 return None, _Meta()
             vocab = {k: [str(w) for w in data[f"vocab_{k}"].tolist()] for k in LABELS}
             columns = _from_arrays(data, vocab, ids=int(meta[2]) != size)
@@ -831,6 +877,7 @@ def _read_cache(root: Path, cache_file: Path, *, size: int) -> tuple[Columns | N
                 int(meta[3]),
                 bytes(data["fingerprint"].tolist()).decode("ascii"),
                 tuple(int(n) for n in data["malformed"].tolist()),
+                base,
             )
             return columns, position
     except Exception:  # any damage to a cache only means a rebuild
@@ -864,6 +911,7 @@ def _write_cache(root: Path, cache_file: Path, columns: Columns, meta: _Meta) ->
         arrays: dict[str, Any] = {
             "meta": head,
             "fingerprint": np.frombuffer(meta.fingerprint.encode("ascii"), dtype=np.uint8),
+            "base": np.frombuffer(meta.base.encode("ascii"), dtype=np.uint8),
             "malformed": np.asarray(meta.malformed, dtype=np.int64),
             **_arrays(columns),
             # fixed-width unicode arrays load without pickle
