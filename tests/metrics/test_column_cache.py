@@ -33,7 +33,7 @@ def append(path: Path, first: int, count: int) -> None:
 
 
 def fresh(path: Path) -> Columns:
-    return _parse_tail(path, 0, path.stat().st_size, 0)[0]
+    return _parse_tail(path, 0, path.stat().st_size)[0]
 
 
 def same(a: Columns, b: Columns) -> bool:
@@ -121,3 +121,20 @@ def test_a_history_rewritten_under_base_and_delta_is_read_again(tmp_path: Path) 
     replacement.replace(path)  # what prune does: a new file, a new inode
     assert same(load_columns(path, cache), fresh(path))
     assert len(load_columns(path, cache)) == 50
+
+
+def test_a_malformed_line_in_the_tail_is_named_by_its_line_in_the_file(tmp_path: Path) -> None:
+    import warnings
+
+    from kaizen_agentic.errors import MalformedLineWarning
+
+    path, cache = setup(tmp_path)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"success": true, "timestamp": \n')  # line 401
+    append(path, 400, 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert len(load_columns(path, cache)) == 402
+        load_columns(path, cache)  # and again from the cache, by the same number
+    named = [str(w.message) for w in caught if issubclass(w.category, MalformedLineWarning)]
+    assert named == [f"{path}:401: skipped a malformed line"] * 2

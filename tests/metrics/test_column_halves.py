@@ -40,7 +40,6 @@ SCRIPT = textwrap.dedent(
                        for k, a in cols.values.items()},
             "labels": {k: cols.label(k) for k in C.LABELS},
             "consumed": parsed.consumed,
-            "lines": parsed.lines,
             "malformed": parsed.malformed,
             "attachments": [[t, dict(f)] for t, f in parsed.attachments],
         }
@@ -63,14 +62,14 @@ SCRIPT = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
         C._send = killed
     size = path.stat().st_size
-    whole = plain(C._parse_range(path, 0, size, 7, path.parent))
+    whole = plain(C._parse_range(path, 0, size, path.parent))
     ranges = []  # what this process read itself; the child's reads happen elsewhere
     read_range = C._parse_range
     def counted(path, start, end, *rest):
         ranges.append([start, end])
         return read_range(path, start, end, *rest)
     C._parse_range = counted
-    halves = plain(C._parse_halves(path, 0, size, 7, path.parent))
+    halves = plain(C._parse_halves(path, 0, size, path.parent))
     print(json.dumps({"whole": whole, "halves": halves, "ranges": ranges}))
     """
 )

@@ -77,7 +77,7 @@ def reference(lines: list[bytes]) -> Columns:
 
 
 def parse(path: Path) -> Columns:
-    return _parse_tail(path, 0, path.stat().st_size, 0)[0]
+    return _parse_tail(path, 0, path.stat().st_size)[0]
 
 
 def assert_same(got: Columns, want: Columns) -> None:

@@ -38,7 +38,7 @@ from kaizen_agentic.errors import MalformedLineWarning
 
 FloatArray = npt.NDArray[np.floating[Any]]
 CHUNK_BYTES = 2 * 1024 * 1024
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 # name -> how to pull it out of a record (None when absent)
 FIELDS: dict[str, tuple[str, ...]] = {
     "quality": ("quality_score",),
@@ -260,12 +260,10 @@ def load_columns(executions: Path, cache_dir: Path, root: Path | None = None) ->
         _warn_malformed(executions, meta.malformed)
         if meta.offset == size:
             return base.concat(*deltas)
-        tail = _parse_tail_attached(executions, meta.offset, size, meta.lines, root=root)
+        tail = _parse_tail_attached(executions, meta.offset, size, root=root)
         end = meta.offset + tail.consumed
         fingerprint = prefix_fingerprint(handle, end)
-    read = _Meta(
-        inode, end, meta.lines + tail.lines, fingerprint, (*meta.malformed, *tail.malformed)
-    )
+    read = _Meta(inode, end, fingerprint, (*meta.malformed, *tail.malformed))
     grown = tail.columns if delta is None else delta.concat(tail.columns)
     if base_meta.offset and not tail.attachments and len(grown) * 16 <= len(base):
         _write_cache(root, delta_file, grown, dataclasses.replace(read, base=_stamp(base_meta)))
@@ -305,15 +303,15 @@ def _warn_malformed(path: Path, numbers: Iterable[int]) -> None:
 
 
 def _parse_tail(
-    path: Path, start: int, end: int, lines_before: int, *, root: Path | None = None
-) -> tuple[Columns, int, int, list[int]]:
+    path: Path, start: int, end: int, *, root: Path | None = None
+) -> tuple[Columns, int, list[int]]:
     """Parse the complete lines in [start, end); a torn last line waits for its newline.
 
     Malformed lines are reported with their line number and returned, so
     the cache can report them again on later reads.
     """
-    parsed = _parse_tail_attached(path, start, end, lines_before, root=root)
-    return parsed.columns, parsed.consumed, parsed.lines, parsed.malformed
+    parsed = _parse_tail_attached(path, start, end, root=root)
+    return parsed.columns, parsed.consumed, parsed.malformed
 
 
 @dataclass
@@ -322,7 +320,6 @@ class _Parsed:
 
     columns: Columns
     consumed: int  # bytes up to the end of the last complete line
-    lines: int
     malformed: list[int]  # line numbers, counted from the start of the file
     attachments: list[tuple[int, Mapping[str, Any]]]
 
@@ -331,9 +328,7 @@ class _Parsed:
 PARALLEL_BYTES = 32 * 1024 * 1024
 
 
-def _parse_tail_attached(
-    path: Path, start: int, end: int, lines_before: int, *, root: Path | None = None
-) -> _Parsed:
+def _parse_tail_attached(path: Path, start: int, end: int, *, root: Path | None = None) -> _Parsed:
     """:func:`_parse_tail` plus the attachment lines met, for the caller to apply.
 
     A long range is read in two halves at once, the second in a forked
@@ -344,22 +339,22 @@ def _parse_tail_attached(
 
     root = root if root is not None else path.parent
     if end - start >= PARALLEL_BYTES and can_fork():
-        parsed = _parse_halves(path, start, end, lines_before, root)
+        parsed = _parse_halves(path, start, end, root)
     else:
-        parsed = _parse_range(path, start, end, lines_before, root)
+        parsed = _parse_range(path, start, end, root)
     _warn_malformed(path, parsed.malformed)
     return parsed
 
 
-def _parse_range(path: Path, start: int, end: int, lines_before: int, root: Path) -> _Parsed:
+def _parse_range(path: Path, start: int, end: int, root: Path) -> _Parsed:
     import msgspec
 
     from kaizen_agentic.metrics.attachments import ATTACH_MARK
 
     decoder = _decoder()
     builder = ColumnBuilder()
+    lines = _LineNumbers(path, root)
     consumed = 0
-    number = lines_before
     pending = b""
     malformed: list[int] = []
     with open_read(root, path) as handle:
@@ -370,60 +365,81 @@ def _parse_range(path: Path, start: int, end: int, lines_before: int, root: Path
             if not block:
                 break
             remaining -= len(block)
-            data = pending + block
+            data = pending + block if pending else block
             cut = data.rfind(b"\n") + 1
             pending = data[cut:]
-            body = data[:cut]
-            if ATTACH_MARK in body:
+            # a view, not a copy: the decoder takes any buffer
+            body: bytes | memoryview = memoryview(data)[:cut]
+            if data.find(ATTACH_MARK, 0, cut) >= 0:
                 # attachments lack `success`, which the typed decoder requires:
                 # they are set aside and read one by one, the rest stays fast
-                body = _set_aside_attachments(builder, body)
+                body = _set_aside_attachments(builder, data[:cut])
             try:
                 rows = decoder.decode_lines(body)
             except (msgspec.MsgspecError, RecursionError):
                 # one odd line rejects the whole chunk: redo it line by line, in order
-                for raw in body.split(b"\n")[:-1]:
-                    number += 1
+                first = lines.at(start + consumed)
+                for index, raw in enumerate(bytes(body).split(b"\n")[:-1]):
                     if not _add_line(builder, decoder, raw):
-                        malformed.append(number)
+                        malformed.append(first + index)
             else:
                 _add_rows(builder, rows)
-                number += body.count(b"\n")
             consumed += cut
-    return _Parsed(builder.build(), consumed, number - lines_before, malformed, builder.attachments)
+    return _Parsed(builder.build(), consumed, malformed, builder.attachments)
 
 
-def _parse_halves(path: Path, start: int, end: int, lines_before: int, root: Path) -> _Parsed:
+class _LineNumbers:
+    """The number of the line starting at an offset, counted only when asked.
+
+    Only a malformed line needs its number, so good chunks are never
+    counted; offsets asked for only grow, so the file is counted once at most.
+    """
+
+    def __init__(self, path: Path, root: Path) -> None:
+        self.path, self.root = path, root
+        self.offset, self.newlines = 0, 0
+
+    def at(self, offset: int) -> int:
+        with open_read(self.root, self.path) as handle:
+            handle.seek(self.offset)
+            while self.offset < offset:
+                block = handle.read(min(CHUNK_BYTES, offset - self.offset))
+                if not block:
+                    break
+                self.newlines += block.count(b"\n")
+                self.offset += len(block)
+        return self.newlines + 1
+
+
+def _parse_halves(path: Path, start: int, end: int, root: Path) -> _Parsed:
     """[start, middle) read here while a child reads [middle, end), joined in file order."""
     from kaizen_agentic._forked import forked
 
     middle = _next_line_start(path, root, start + (end - start) // 2, end)
     if middle is None:
-        return _parse_range(path, start, end, lines_before, root)
+        return _parse_range(path, start, end, root)
 
     def second_half(out: BinaryIO) -> None:
-        _send(_parse_range(path, middle, end, 0, root), out)
+        _send(_parse_range(path, middle, end, root), out)
 
     with forked(second_half) as stream:
-        first = _parse_range(path, start, middle, lines_before, root)
+        first = _parse_range(path, start, middle, root)
         if stream is None:  # no child: read its half here
-            second = _parse_range(path, middle, end, 0, root)
-            return _join(first, second, lines_before, first.columns.concat(second.columns))
+            second = _parse_range(path, middle, end, root)
+            return _join(first, second, first.columns.concat(second.columns))
         received = _receive(stream, first)
     if received is None:  # the child failed, and the first half is spent: read it all
-        return _parse_range(path, start, end, lines_before, root)
+        return _parse_range(path, start, end, root)
     second, columns = received
-    return _join(first, second, lines_before, columns)
+    return _join(first, second, columns)
 
 
-def _join(first: _Parsed, second: _Parsed, lines_before: int, columns: Columns) -> _Parsed:
+def _join(first: _Parsed, second: _Parsed, columns: Columns) -> _Parsed:
     """Two consecutive reads as one, their rows already together in *columns*."""
-    offset = lines_before + first.lines  # the second read counted its lines from 0
     return _Parsed(
         columns,
         first.consumed + second.consumed,
-        first.lines + second.lines,
-        [*first.malformed, *(offset + n for n in second.malformed)],
+        [*first.malformed, *second.malformed],
         [*first.attachments, *second.attachments],
     )
 
@@ -450,7 +466,7 @@ def _send(parsed: _Parsed, out: BinaryIO) -> None:
 
     columns = parsed.columns
     header = pickle.dumps(
-        (parsed.consumed, parsed.lines, parsed.malformed, parsed.attachments, len(columns)),
+        (parsed.consumed, parsed.malformed, parsed.attachments, len(columns)),
         protocol=pickle.HIGHEST_PROTOCOL,
     )
     vocab = pickle.dumps(columns.vocab, protocol=pickle.HIGHEST_PROTOCOL)
@@ -474,7 +490,7 @@ def _receive(stream: io.BufferedReader, first: _Parsed) -> tuple[_Parsed, Column
     own, count, words = _arrays(first.columns), len(first.columns), first.columns.vocab
     first.columns = Columns.from_records([])
     try:
-        consumed, lines, malformed, attachments, rows = pickle.loads(_read_part(stream))
+        consumed, malformed, attachments, rows = pickle.loads(_read_part(stream))
         vocab: dict[str, list[str]] = pickle.loads(_read_part(stream))
         whole: dict[str, npt.NDArray[Any]] = {}
         for name in list(own):
@@ -491,7 +507,7 @@ def _receive(stream: io.BufferedReader, first: _Parsed) -> tuple[_Parsed, Column
         merged_vocab[name], remap = _merge_vocab(words.get(name, []), vocab.get(name, []))
         tail = whole[f"label_{name}"][count:]
         tail[:] = remap[tail]
-    parsed = _Parsed(Columns.from_records([]), consumed, lines, malformed, attachments)
+    parsed = _Parsed(Columns.from_records([]), consumed, malformed, attachments)
     return parsed, _from_arrays(whole, merged_vocab)
 
 
@@ -842,7 +858,6 @@ class _Meta:
 
     inode: int = 0
     offset: int = 0  # bytes read up to
-    lines: int = 0  # lines read
     fingerprint: str = ""  # prefix_fingerprint of [0, offset)
     malformed: tuple[int, ...] = ()  # line numbers of malformed lines, to warn again
     base: str = ""  # a delta: the _stamp of the base it extends
@@ -874,7 +889,6 @@ def _read_cache(
             position = _Meta(
                 int(meta[1]),
                 int(meta[2]),
-                int(meta[3]),
                 bytes(data["fingerprint"].tolist()).decode("ascii"),
                 tuple(int(n) for n in data["malformed"].tolist()),
                 base,
@@ -906,7 +920,7 @@ def _write_cache(root: Path, cache_file: Path, columns: Columns, meta: _Meta) ->
     except KaizenError:
         return  # no cache this time (a file named .cache, a link out): reads stay correct
     tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp.npz")
-    head = np.asarray([CACHE_VERSION, meta.inode, meta.offset, meta.lines], dtype=np.int64)
+    head = np.asarray([CACHE_VERSION, meta.inode, meta.offset], dtype=np.int64)
     try:
         arrays: dict[str, Any] = {
             "meta": head,
