@@ -238,6 +238,8 @@ def test_a_link_out_of_the_project_is_refused(tmp_path: Path, scenario: Scenario
     if scenario.is_dir:
         outside.mkdir()
         (outside / "secret.txt").write_text(SECRET)
+        # a file by the name of one we replace or remove in that folder
+        (outside / "columns.delta.npz").write_text(SECRET)
     else:
         outside.write_text(f"{SECRET}\n")
     link = scenario.link(root)

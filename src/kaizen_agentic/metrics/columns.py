@@ -34,7 +34,7 @@ import numpy.typing as npt
 
 from kaizen_agentic._fs import ensure_dir, inside_root, open_read, prefix_fingerprint
 from kaizen_agentic._time import parse_timestamp
-from kaizen_agentic.errors import MalformedLineWarning
+from kaizen_agentic.errors import KaizenError, MalformedLineWarning
 
 FloatArray = npt.NDArray[np.floating[Any]]
 CHUNK_BYTES = 2 * 1024 * 1024
@@ -273,7 +273,8 @@ def load_columns(executions: Path, cache_dir: Path, root: Path | None = None) ->
     if tail.attachments:
         columns = apply_attachments(columns, tail.attachments)
     _write_cache(root, base_file, columns, read)
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, KaizenError):
+        inside_root(root, delta_file)  # never unlink through a link out of the project
         delta_file.unlink()  # a delta left behind no longer extends the base: ignored
     return columns
 
@@ -912,8 +913,6 @@ def _consistent(columns: Columns) -> bool:
 
 
 def _write_cache(root: Path, cache_file: Path, columns: Columns, meta: _Meta) -> None:
-    from kaizen_agentic.errors import KaizenError
-
     try:
         ensure_dir(root, cache_file.parent)
         inside_root(root, cache_file)
