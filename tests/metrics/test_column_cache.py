@@ -138,3 +138,20 @@ def test_a_malformed_line_in_the_tail_is_named_by_its_line_in_the_file(tmp_path:
         load_columns(path, cache)  # and again from the cache, by the same number
     named = [str(w.message) for w in caught if issubclass(w.category, MalformedLineWarning)]
     assert named == [f"{path}:401: skipped a malformed line"] * 2
+
+
+def test_a_base_damaged_inside_its_rows_is_caught_when_they_are_read(tmp_path: Path) -> None:
+    import zipfile
+
+    path, cache = setup(tmp_path)
+    base = cache / "columns.npz"
+    with zipfile.ZipFile(base) as archive:
+        member = archive.getinfo("quality.npy")
+        # where the member's bytes start: its local header, name and extra field
+        start = member.header_offset + 30 + len(member.filename) + len(member.extra)
+    data = bytearray(base.read_bytes())
+    data[start + member.file_size - 3] ^= 0xFF  # one flipped byte among the values
+    base.write_bytes(bytes(data))
+    append(path, 400, 1)
+    assert same(load_columns(path, cache), fresh(path))
+    assert same(load_columns(path, cache), fresh(path))

@@ -21,13 +21,14 @@ import io
 import json
 import os
 import warnings
+import zipfile
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +39,7 @@ from kaizen_agentic.errors import KaizenError, MalformedLineWarning
 
 FloatArray = npt.NDArray[np.floating[Any]]
 CHUNK_BYTES = 2 * 1024 * 1024
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 # name -> how to pull it out of a record (None when absent)
 FIELDS: dict[str, tuple[str, ...]] = {
     "quality": ("quality_score",),
@@ -114,20 +115,24 @@ class Columns:
         if self.is_sorted():
             low = 0 if start is None else int(np.searchsorted(self.ts, start, side="left"))
             high = len(self) if end is None else int(np.searchsorted(self.ts, end, side="right"))
-            return Columns(
-                self.ts[low:high],
-                self.success[low:high],
-                {k: v[low:high] for k, v in self.values.items()},
-                {k: v[low:high] for k, v in self.labels.items()},
-                self.vocab,
-                None if self.ids is None else self.ids[low:high],
-            )
+            return self.between_rows(low, high)
         mask = np.ones(len(self), dtype=bool)
         if start is not None:
             mask &= self.ts >= start
         if end is not None:
             mask &= self.ts <= end
         return self.select(mask)
+
+    def between_rows(self, low: int, high: int) -> Columns:
+        """Rows low to high (exclusive) as views, not copies."""
+        return Columns(
+            self.ts[low:high],
+            self.success[low:high],
+            {k: v[low:high] for k, v in self.values.items()},
+            {k: v[low:high] for k, v in self.labels.items()},
+            self.vocab,
+            None if self.ids is None else self.ids[low:high],
+        )
 
     def is_sorted(self) -> bool:
         if self._sorted is None:
@@ -239,37 +244,47 @@ def load_columns(executions: Path, cache_dir: Path, root: Path | None = None) ->
     the base was written go to the delta alone, so one new record rewrites a
     few kilobytes, not every row. The delta is folded into a new base once it
     holds a sixteenth of the base's rows, or when an attachment changes rows
-    the base holds.
+    the base holds. The base is read straight into arrays with room for the
+    rows after it, so base, delta and new rows are never copied together.
     """
     root = root if root is not None else executions.parent
+    try:
+        return _load(executions, cache_dir, root, trust_cache=True)
+    except _DamagedCache:  # found only once its rows were read: read the file itself
+        return _load(executions, cache_dir, root, trust_cache=False)
+
+
+def _load(executions: Path, cache_dir: Path, root: Path, *, trust_cache: bool) -> Columns:
     try:
         handle = open_read(root, executions)
     except FileNotFoundError:
         return Columns.from_records([])
     base_file, delta_file = cache_dir / "columns.npz", cache_dir / DELTA_FILE
-    with handle:
+    with handle, _Stored.open(root, base_file if trust_cache else None) as base:
         size = os.fstat(handle.fileno()).st_size
         inode = os.fstat(handle.fileno()).st_ino
-        base, base_meta = _read_cache(root, base_file, size=size)
-        delta, meta = _read_cache(root, delta_file, size=size, extends=base_meta)
-        if delta is None:
-            meta = base_meta
+        delta, meta = None, base.meta if base is not None else _Meta()
+        if base is not None:
+            with _Stored.open(root, delta_file, extends=base.meta) as stored:
+                if stored is not None:
+                    delta, meta = stored.columns([], ids=True), stored.meta
         if base is None or not _still_valid(handle, meta, inode, size):
-            base, base_meta, delta, meta = Columns.from_records([]), _Meta(), None, _Meta()
-        deltas = [] if delta is None else [delta]
+            base, delta, meta = None, None, _Meta()
         _warn_malformed(executions, meta.malformed)
+        deltas = [] if delta is None else [delta]
         if meta.offset == size:
-            return base.concat(*deltas)
+            return base.columns(deltas, ids=False) if base is not None else Columns.from_records([])
         tail = _parse_tail_attached(executions, meta.offset, size, root=root)
         end = meta.offset + tail.consumed
-        fingerprint = prefix_fingerprint(handle, end)
-    read = _Meta(inode, end, fingerprint, (*meta.malformed, *tail.malformed))
-    grown = tail.columns if delta is None else delta.concat(tail.columns)
-    if base_meta.offset and not tail.attachments and len(grown) * 16 <= len(base):
-        _write_cache(root, delta_file, grown, dataclasses.replace(read, base=_stamp(base_meta)))
-        return base.concat(*deltas, tail.columns)
-    # a new base: every row
-    columns = base.concat(*deltas, tail.columns) if len(base) else tail.columns
+        read = _Meta(
+            inode, end, prefix_fingerprint(handle, end), (*meta.malformed, *tail.malformed)
+        )
+        grown = tail.columns if delta is None else delta.concat(tail.columns)
+        if base is not None and not tail.attachments and len(grown) * 16 <= base.rows:
+            _write_cache(root, delta_file, grown, dataclasses.replace(read, base=_stamp(base.meta)))
+            return base.columns([grown], ids=False)
+        # a new base: every row, ids and all
+        columns = base.columns([grown], ids=True) if base is not None else tail.columns
     if tail.attachments:
         columns = apply_attachments(columns, tail.attachments)
     _write_cache(root, base_file, columns, read)
@@ -864,39 +879,144 @@ class _Meta:
     base: str = ""  # a delta: the _stamp of the base it extends
 
 
-def _read_cache(
-    root: Path, cache_file: Path, *, size: int, extends: _Meta | None = None
-) -> tuple[Columns | None, _Meta]:
-    """The cached columns and where they stand; None when missing or damaged.
+class _DamagedCache(Exception):
+    """A cache file whose rows turned out unreadable once read."""
 
-    Their record-id hashes (8 bytes a row) are read only when the file (of
-    *size* bytes) grew past the cache: only a new attachment needs them.
-    With *extends*, the file is a delta and counts only when it was built on
-    that base.
-    """
-    try:
-        inside_root(root, cache_file)
-        with open_read(root, cache_file) as handle, np.load(handle) as data:
-            meta = data["meta"]
-            if int(meta[0]) != CACHE_VERSION:
-                return None, _Meta()
-            base = bytes(data["base"].tolist()).decode("ascii")
+
+# dtype of each per-row array of a cache file, by name (see :func:`_arrays`)
+_DTYPES: dict[str, Any] = {
+    "ts": np.float64,
+    "success": np.float32,
+    "ids": np.int64,
+    **dict.fromkeys(FIELDS, np.float32),
+    **{f"label_{k}": np.int32 for k in LABELS},
+}
+
+
+class _Stored:
+    """One cache file, open: where it stands is read at once, its rows when asked."""
+
+    def __init__(self, archive: zipfile.ZipFile, meta: _Meta, rows: int) -> None:
+        self.archive, self.meta, self.rows = archive, meta, rows
+
+    @staticmethod
+    @contextlib.contextmanager
+    def open(
+        root: Path, path: Path | None, *, extends: _Meta | None = None
+    ) -> Iterator[_Stored | None]:
+        """The file at *path*; None when missing, damaged or of another version.
+
+        With *extends*, the file is a delta and counts only when it was
+        built on that base.
+        """
+        if path is None:
+            yield None
+            return
+        try:
+            inside_root(root, path)
+            handle = open_read(root, path)
+        except (OSError, KaizenError):
+            yield None
+            return
+        with handle:
+            stored = _Stored._read_head(handle, extends)
+            try:
+                yield stored
+            finally:
+                if stored is not None:
+                    stored.archive.close()
+
+    @staticmethod
+    def _read_head(handle: BinaryIO, extends: _Meta | None) -> _Stored | None:
+        try:
+            archive = zipfile.ZipFile(handle)
+            head = _small_array(archive, "meta")
+            base = bytes(_small_array(archive, "base").tolist()).decode("ascii")
+            if int(head[0]) != CACHE_VERSION:
+                return None
             if extends is not None and (not extends.offset or base != _stamp(extends)):
-                return None, _Meta()
-            vocab = {k: [str(w) for w in data[f"vocab_{k}"].tolist()] for k in LABELS}
-            columns = _from_arrays(data, vocab, ids=int(meta[2]) != size)
-            if not _consistent(columns):
-                return None, _Meta()
-            position = _Meta(
-                int(meta[1]),
-                int(meta[2]),
-                bytes(data["fingerprint"].tolist()).decode("ascii"),
-                tuple(int(n) for n in data["malformed"].tolist()),
+                return None
+            meta = _Meta(
+                int(head[1]),
+                int(head[2]),
+                bytes(_small_array(archive, "fingerprint").tolist()).decode("ascii"),
+                tuple(int(n) for n in _small_array(archive, "malformed").tolist()),
                 base,
             )
-            return columns, position
-    except Exception:  # any damage to a cache only means a rebuild
-        return None, _Meta()
+            return _Stored(archive, meta, int(head[3]))
+        except Exception:  # any damage to a cache only means a rebuild
+            return None
+
+    def columns(self, after: list[Columns], *, ids: bool) -> Columns:
+        """The stored rows followed by *after*'s, each array allocated once at full length.
+
+        Record-id hashes (8 bytes a row) are read only with *ids*: only a new
+        base or an attachment needs them. Raises :class:`_DamagedCache`.
+        """
+        try:
+            vocab = {
+                k: [str(w) for w in _small_array(self.archive, f"vocab_{k}").tolist()]
+                for k in LABELS
+            }
+            arrays: dict[str, npt.NDArray[Any]] = {}
+            for name, dtype in _DTYPES.items():
+                if name == "ids" and not ids:
+                    continue
+                column = np.empty(self.rows + sum(map(len, after)), dtype=dtype)
+                _read_member(self.archive, name, column[: self.rows])
+                arrays[name] = column
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            raise _DamagedCache(str(error)) from error
+        stored = _from_arrays(arrays, vocab, ids=ids)
+        if not _consistent(stored.between_rows(0, self.rows)):
+            raise _DamagedCache("label codes outside their vocabulary")
+        return _place_after(stored, self.rows, after)
+
+
+def _small_array(archive: zipfile.ZipFile, name: str) -> npt.NDArray[Any]:
+    with archive.open(f"{name}.npy") as member:
+        array: npt.NDArray[Any] = np.lib.format.read_array(member, allow_pickle=False)
+    return array
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, target: npt.NDArray[Any]) -> None:
+    """Read the stored array *name* into *target*, which must match its shape and type."""
+    with archive.open(f"{name}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        if shape != target.shape or dtype != target.dtype:
+            raise ValueError(f"{name}: {shape} {dtype}, not {target.shape} {target.dtype}")
+        reader = cast("io.BufferedIOBase", member)  # a ZipExtFile
+        view = target.data.cast("B")
+        while view.nbytes:
+            got = reader.readinto(view)
+            if not got:
+                raise EOFError(f"{name} ends early")
+            view = view[got:]
+        if member.read(1):  # reading to the end also checks the member's CRC
+            raise ValueError(f"{name} runs on")
+
+
+def _place_after(columns: Columns, rows: int, after: list[Columns]) -> Columns:
+    """*columns*, whose arrays have room past *rows*, with *after*'s rows put there."""
+    vocab = dict(columns.vocab)
+    start = rows
+    for part in after:
+        stop = start + len(part)
+        columns.ts[start:stop] = part.ts
+        columns.success[start:stop] = part.success
+        if columns.ids is not None:
+            columns.ids[start:stop] = part.id_hashes
+        for name, values in part.values.items():
+            columns.values[name][start:stop] = values
+        for name, codes in part.labels.items():
+            vocab[name], remap = _merge_vocab(vocab.get(name, []), part.vocab.get(name, []))
+            columns.labels[name][start:stop] = remap[codes]
+        start = stop
+    return dataclasses.replace(columns, vocab=vocab)
 
 
 def _consistent(columns: Columns) -> bool:
@@ -919,7 +1039,7 @@ def _write_cache(root: Path, cache_file: Path, columns: Columns, meta: _Meta) ->
     except KaizenError:
         return  # no cache this time (a file named .cache, a link out): reads stay correct
     tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp.npz")
-    head = np.asarray([CACHE_VERSION, meta.inode, meta.offset], dtype=np.int64)
+    head = np.asarray([CACHE_VERSION, meta.inode, meta.offset, len(columns)], dtype=np.int64)
     try:
         arrays: dict[str, Any] = {
             "meta": head,
