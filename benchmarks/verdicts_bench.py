@@ -8,7 +8,7 @@ runs against the 5 before, |Δ| >= 0.05) and ``oracle`` — the best simple
 test that knows the true model, at the same alpha and with the same
 ``min_change`` gate on trends. ``ratio`` is ours / oracle.
 
-    python benchmarks/verdicts_bench.py [--trials 400] [--seed 7] [--only NAME]
+    python benchmarks/verdicts_bench.py [--trials 2000] [--seed 7] [--only NAME]
 """
 
 from __future__ import annotations
@@ -456,7 +456,7 @@ def judge(case: Case, rates: dict[str, float]) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=400)
+    parser.add_argument("--trials", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", default="", help="run the cases whose name contains this")
     args = parser.parse_args(argv)
@@ -516,6 +516,20 @@ def versions(
         return Side.of(t, success, quality)
 
     return side(tb, p[0], q[0]), side(tc, p[1], q[1])
+
+
+def day_effect_versions(rng: Rng, n: int, days: float = 14) -> Pair:
+    """Both versions side by side, no effect, a shared per-day effect on both metrics."""
+    tb, tc = spread(rng, n, days), spread(rng, n, days)
+    effect = rng.normal(0, 1, int(days) + 1)
+
+    def side(t: np.ndarray) -> Side:
+        e = effect[np.floor((t - START) / DAY).astype(int)]
+        logit = math.log(0.7 / 0.3) + 0.8 * e
+        quality = 0.7 + 0.1 * e + rng.normal(0, 0.2, t.size)
+        return Side.of(t, bernoulli(rng, 1 / (1 + np.exp(-logit))), quality)
+
+    return side(tb), side(tc)
 
 
 def verdict_of(difference: float, significant: bool) -> str:
@@ -671,6 +685,13 @@ def compare_cases() -> list[Case]:
             "false<=5%",
             lambda r: versions(r, 40, (0.85, 0.85), (0.75, 0.75), days=40, env=drifting_env),
             oracle_time_adjusted,
+        ),
+        c_case(
+            "compare no effect, day effects, interleaved 40/side",
+            "alarm",
+            "false<=5%",
+            lambda r: day_effect_versions(r, 40),
+            oracle_two_proportion,
         ),
         c_case(
             "compare no effect, drifting env, sequential 40/side",

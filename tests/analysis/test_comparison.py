@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from kaizen_agentic.analysis.comparison import (
+    RECOVERED_TEST,
     Side,
     alpha_at_look,
     cmh_statistic,
@@ -76,8 +77,22 @@ def test_side_by_side_versions_are_stratified() -> None:
     result = compare_sides(side(rng, t, 0.5, 0.6), side(rng, t + 60, 0.95, 0.8))
     assert result.design == "stratified-by-day"
     assert result.verdict == "improved"
-    assert result.success is not None and result.success.test.startswith("exact stratified")
+    # 14 days: strata enough to estimate their variance, so both metrics recover
+    # what the days' means say (combined_stratified_t)
+    assert result.success is not None and result.success.test == RECOVERED_TEST
+    assert result.quality is not None and result.quality.test == RECOVERED_TEST
     assert result.looks == 1 and math.isclose(result.alpha_at_look, 0.05 / 1.2020569031595942)
+
+
+def test_few_strata_keep_the_exact_test_within_strata() -> None:
+    rng = np.random.default_rng(4)
+    t = START + np.arange(12) * 1.5 * DAY  # a version per day mostly: stratified by week
+    result = compare_sides(side(rng, t, 0.5, 0.6), side(rng, t + 0.7 * DAY, 0.95, 0.8))
+    assert result.design == "stratified-by-week"
+    assert result.success is not None and result.success.test.startswith("exact stratified")
+    assert result.quality is not None and result.quality.test.startswith(
+        "stratified regression t ("
+    )
 
 
 def test_sequential_versions_under_drift_warn_confounded_by_time() -> None:
@@ -149,3 +164,73 @@ def test_stratified_t_equals_ols_with_a_dummy_per_stratum() -> None:
     assert df == dof
     assert t == pytest.approx(beta[-1] / np.sqrt(cov[-1, -1]))
     assert 2 * stats.t.sf(abs(t), df) < 0.05  # the planted 0.08 shift is found
+
+
+def _gls_reference(y: np.ndarray, version: np.ndarray, strata: np.ndarray) -> tuple[float, float]:
+    """The combined t the long way: dummies, hat matrices, an explicit V and its inverse."""
+    labels = np.unique(strata)
+    dummies = np.column_stack([(strata == s).astype(float) for s in labels])
+    within = np.column_stack([dummies, version])
+    beta, *_ = np.linalg.lstsq(within, y, rcond=None)
+    dof = y.size - within.shape[1]
+    sigma2 = float(np.sum((y - within @ beta) ** 2)) / dof
+    counts = dummies.sum(axis=0)
+    share = dummies.T @ version / counts
+    mean_y = dummies.T @ y / counts
+    between = np.column_stack([np.ones(labels.size), labels, share])
+    hat = between @ np.linalg.inv(between.T @ between) @ between.T
+    resid = mean_y - hat @ mean_y
+    m = labels.size
+    tau2 = max(
+        (resid @ resid - sigma2 * np.trace((np.eye(m) - hat) @ np.diag(1 / counts))) / (m - 3), 0
+    )
+    v = sigma2 * np.eye(y.size) + tau2 * dummies @ dummies.T
+    design = np.column_stack([np.ones(y.size), strata, version])
+    v_inv = np.linalg.inv(v)
+    cov = np.linalg.inv(design.T @ v_inv @ design)
+    gls = cov @ design.T @ v_inv @ y
+    return float(gls[2] / np.sqrt(cov[2, 2])), float(dof)
+
+
+def test_combined_stratified_t_is_gls_with_moment_variances() -> None:
+    from kaizen_agentic.analysis.comparison import combined_stratified_t
+
+    rng = np.random.default_rng(8)
+    strata = np.sort(rng.integers(100, 112, 70)).astype(float)  # 12 days, 2-10 runs each
+    version = (rng.random(70) < 0.5).astype(float)
+    day_effect = rng.normal(0, 0.05, 112)[strata.astype(int)]
+    y = 0.7 + 0.06 * version + day_effect + rng.normal(0, 0.1, 70)
+    t, df = combined_stratified_t(y, version, strata)
+    ref_t, ref_df = _gls_reference(y, version, strata)
+    assert df == ref_df == 70 - 12 - 1
+    assert t == pytest.approx(ref_t, rel=1e-9)
+
+
+def test_combined_stratified_t_is_the_within_t_when_strata_differ_a_lot() -> None:
+    from kaizen_agentic.analysis.comparison import combined_stratified_t, stratified_t
+
+    rng = np.random.default_rng(9)
+    strata = np.repeat(np.arange(10.0), 8)
+    version = np.tile([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0], 10)
+    y = 0.5 + 3.0 * rng.normal(size=10)[strata.astype(int)] + 0.1 * version
+    y = y + rng.normal(0, 0.1, y.size)
+    combined, within = combined_stratified_t(y, version, strata), stratified_t(y, version, strata)
+    assert combined[1] == within[1]
+    assert combined[0] == pytest.approx(within[0], rel=1e-3)
+
+
+def test_combined_stratified_t_recovers_what_small_strata_discard() -> None:
+    """No stratum effect, 2-4 runs a stratum: the combined t is near the pooled one."""
+    from kaizen_agentic.analysis.comparison import combined_stratified_t, stratified_t
+
+    rng = np.random.default_rng(10)
+    strata = np.repeat(np.arange(20.0), 3)
+    version = (rng.random(60) < 0.5).astype(float)
+    y = 0.7 + 0.1 * version + rng.normal(0, 0.1, 60)
+    pooled = stats.ttest_ind(y[version == 1], y[version == 0]).statistic
+    combined, within = (
+        combined_stratified_t(y, version, strata)[0],
+        stratified_t(y, version, strata)[0],
+    )
+    assert abs(combined - pooled) < abs(within - pooled)
+    assert abs(combined) > abs(within)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from kaizen_agentic.analysis.trends import (
     DAY,
@@ -76,7 +77,7 @@ def test_success_decline_over_a_month() -> None:
     p = 0.95 - 0.55 * day / 29
     result = success_trend(times, (rng.random(day.size) < p).astype(float))
     assert result.verdict == "declining"
-    assert result.method == "cochran-armitage-quasibinomial"
+    assert result.method == "cochran-armitage-wls-quasibinomial"
     assert result.change_over_window is not None and -0.8 < result.change_over_window < -0.3
 
 
@@ -85,3 +86,36 @@ def test_all_successes_is_no_trend() -> None:
     result = success_trend(times, np.ones(120))
     # the variance is floored at p = 0.95, so 120 runs cannot rule out a 0.05 change
     assert result.verdict == "inconclusive" and result.p_value == 1.0
+
+
+def test_success_slope_is_one_binomial_weighted_step_from_cochran_armitage() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(12)
+    day = np.repeat(np.arange(20.0), 5)
+    times = START + (day + rng.uniform(0, 1, day.size)) * DAY
+    y = (rng.random(day.size) < 0.9 - 0.4 * day / 19).astype(float)
+    result = success_trend(times, y)
+    # reference, per run: OLS (the Cochran-Armitage slope), then weighted LS with
+    # weights 1 / (p (1 - p)) at the OLS fit, then the Wald variance at the refit
+    x = np.floor(times / DAY)
+    design = np.column_stack([np.ones_like(x), x])
+    ols = np.linalg.lstsq(design, y, rcond=None)[0]
+    p = np.clip(design @ ols, 0.05, 0.95)
+    root = 1 / np.sqrt(p * (1 - p))
+    beta = np.linalg.lstsq(design * root[:, None], y * root, rcond=None)[0]
+    p = np.clip(design @ beta, 0.05, 0.95)
+    w = 1 / (p * (1 - p))
+    days = np.unique(x)
+    expected = np.array([p[x == d].sum() for d in days])
+    binomial = np.array([(p * (1 - p))[x == d].sum() for d in days])
+    observed = np.array([y[x == d].sum() for d in days])
+    dispersion = max(float(np.sum((observed - expected) ** 2 / binomial)) / (days.size - 2), 1.0)
+    cov = dispersion * np.linalg.inv(design.T @ (w[:, None] * design))
+    z = beta[1] / np.sqrt(cov[1, 1])
+    reference_p = (
+        2 * stats.t.sf(abs(z), days.size - 2) if dispersion > 1 else 2 * stats.norm.sf(abs(z))
+    )
+    assert result.slope_per_day == pytest.approx(beta[1], rel=1e-9)
+    assert result.p_value == pytest.approx(reference_p, rel=1e-6)
+    assert result.verdict == "declining"

@@ -7,11 +7,17 @@ replaces and the environment moves meanwhile:
 
 - **Periods overlap** (the versions ran side by side): runs are stratified by
   UTC day — by week when under 80 % of runs share a day with the other
-  version — and success is tested by the exact conditional test of a common
-  odds ratio over the strata (the exact Cochran-Mantel-Haenszel test,
-  Mehta, Patel & Gray 1985) with a mid-p value (Lancaster 1961), quality by
-  the van Elteren stratified rank-sum test (van Elteren 1960). Mid-p is not
-  conservative the way Fisher's test is, so success no longer needs the
+  version. With six strata or more, both metrics (success as 0/1, a linear
+  probability model) are tested by
+  :func:`combined_stratified_t`: random stratum effects and a linear trend
+  over the strata, so what the strata's means say about the versions is
+  recovered rather than discarded (Yates 1940) — comparing only within
+  strata of a few runs each throws away about one run per stratum. With
+  fewer strata, success is tested by the exact conditional test of a
+  common odds ratio over the strata (the exact Cochran-Mantel-Haenszel
+  test, Mehta, Patel & Gray 1985) with a mid-p value (Lancaster 1961),
+  quality by a within-stratum regression t (:func:`stratified_t`). Mid-p is
+  not conservative the way Fisher's test is, so success no longer needs the
   larger share of alpha.
 - **Periods do not overlap**: the runs nearest the switch (the last k of the
   baseline, the first k of the candidate, k the smaller side) are fitted
@@ -43,11 +49,13 @@ from numpy.typing import NDArray
 from scipy import special
 
 __all__ = [
+    "RECOVERED_TEST",
     "Comparison",
     "MetricComparison",
     "Side",
     "alpha_at_look",
     "cmh_statistic",
+    "combined_stratified_t",
     "compare_sides",
     "exact_stratified_mid_p",
     "van_elteren_z",
@@ -58,6 +66,9 @@ DAY, WEEK = 86400.0, 7 * 86400.0
 ZETA3 = 1.2020569031595942
 SPENDING = "alpha-spending k^-3 over looks (union bound)"
 EXACT_LIMIT = 5000  # runs in the strata up to which success takes the exact mid-p test
+# residual degrees of freedom of the stratum means needed to estimate their variance
+MIN_BETWEEN_DF = 3
+RECOVERED_TEST = "stratified regression t, between-strata information recovered"
 
 
 @dataclass(frozen=True)
@@ -214,12 +225,25 @@ def _strata(base_times: FloatArray, cand_times: FloatArray) -> tuple[str, FloatA
 def _success_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricComparison:
     y = np.concatenate([base.success, cand.success])
     is_cand = np.r_[np.zeros(base.n), np.ones(cand.n)]
-    tables = []
-    for s in np.unique(strata):
-        inside = strata == s
-        c, b = inside & (is_cand == 1), inside & (is_cand == 0)
-        if c.any() and b.any():
-            tables.append((int(y[c].sum()), int(c.sum()), int(y[b].sum()), int(b.sum())))
+    rate_b, rate_c = float(base.success.mean()), float(cand.success.mean())
+    tables = _tables(y, is_cand, strata)
+    odds_ratio = _mantel_haenszel_odds_ratio(tables)
+    if _recovers(strata):
+        # Enough strata to estimate their variance: the linear-probability
+        # model with random stratum effects, as for quality.
+        t, df = combined_stratified_t(y, is_cand, strata)
+        return MetricComparison(
+            "success",
+            RECOVERED_TEST,
+            base.n,
+            cand.n,
+            rate_b,
+            rate_c,
+            rate_c - rate_b,
+            odds_ratio,
+            t,
+            float(2 * special.stdtr(df, -abs(t))) if df > 0 else 1.0,
+        )
     exact = sum(n1 + n0 for _, n1, _, n0 in tables) <= EXACT_LIMIT
     statistic = cmh_statistic(tables) if tables else 0.0
     if not tables:
@@ -228,7 +252,6 @@ def _success_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricCom
         p = exact_stratified_mid_p(tables)
     else:  # the convolution grows with n²; at this size the chi-square is as good
         p = float(special.chdtrc(1, statistic))
-    rate_b, rate_c = float(base.success.mean()), float(cand.success.mean())
     return MetricComparison(
         "success",
         "exact stratified (CMH) mid-p" if exact else "Cochran-Mantel-Haenszel chi-square",
@@ -237,10 +260,23 @@ def _success_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricCom
         rate_b,
         rate_c,
         rate_c - rate_b,
-        _mantel_haenszel_odds_ratio(tables),
+        odds_ratio,
         statistic,
         p,
     )
+
+
+def _tables(
+    y: FloatArray, is_cand: FloatArray, strata: FloatArray
+) -> list[tuple[int, int, int, int]]:
+    """One 2x2 table per stratum holding both versions (see :func:`cmh_statistic`)."""
+    tables = []
+    for s in np.unique(strata):
+        inside = strata == s
+        c, b = inside & (is_cand == 1), inside & (is_cand == 0)
+        if c.any() and b.any():
+            tables.append((int(y[c].sum()), int(c.sum()), int(y[b].sum()), int(b.sum())))
+    return tables
 
 
 def cmh_statistic(tables: list[tuple[int, int, int, int]]) -> float:
@@ -294,12 +330,17 @@ def _quality_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricCom
     n_b, n_c = int(np.sum(keep & (is_cand == 0))), int(np.sum(keep & (is_cand == 1)))
     if not n_b or not n_c:
         return None
-    t, df = stratified_t(y[keep], is_cand[keep], strata[keep])
+    if _recovers(strata[keep]):
+        t, df = combined_stratified_t(y[keep], is_cand[keep], strata[keep])
+        test = RECOVERED_TEST
+    else:
+        t, df = stratified_t(y[keep], is_cand[keep], strata[keep])
+        test = "stratified regression t (version within day or week)"
     qb, qc = y[keep & (is_cand == 0)], y[keep & (is_cand == 1)]
     mean_b, mean_c = float(qb.mean()), float(qc.mean())
     return MetricComparison(
         "quality",
-        "stratified regression t (version within day or week)",
+        test,
         n_b,
         n_c,
         mean_b,
@@ -339,6 +380,80 @@ def stratified_t(
     if sigma2 <= 0:
         return (math.copysign(math.inf, slope) if slope else 0.0), df
     return slope / math.sqrt(sigma2 / sxx), df
+
+
+def _recovers(strata: FloatArray) -> bool:
+    """Whether there are strata enough to estimate their variance (see below)."""
+    return int(np.unique(strata).size) >= 3 + MIN_BETWEEN_DF
+
+
+def combined_stratified_t(
+    values: FloatArray, is_candidate: FloatArray, strata: FloatArray
+) -> tuple[float, float]:
+    """t of the version effect with random stratum effects and a linear trend over strata.
+
+    The model is ``y = a + b·stratum + d·version + u_stratum + e`` with
+    ``u ~ N(0, tau²)`` and ``e ~ N(0, sigma²)``. Comparing the versions only
+    within strata (:func:`stratified_t`) discards what the strata's means
+    say about the versions — about one run per stratum, a sixth of the
+    information at six runs a day. Yates's recovery of inter-block
+    information (1940) adds it back, weighted by how far the strata differ:
+    ``sigma²`` from the within-stratum fit, ``tau²`` by moments from the
+    residuals of the stratum means on ``[1, stratum, candidate share]``
+    (their expectation is ``tau²·(S - 3) + sigma²·Σ M_ss / n_s``, M the
+    residual projection: a between-groups moment estimator in the manner
+    of Swamy & Arora 1972, for unequal strata), floored at zero. The
+    estimate is generalised least squares with those variances: each
+    stratum's values less ``theta_s`` times their mean,
+    ``theta_s = 1 - sqrt(sigma² / (sigma² + n_s·tau²))``, then OLS on
+    ``[1, stratum, version]``; its variance is ``sigma²`` times the
+    version's diagonal element of the inverse cross-product. When the strata
+    differ a lot, ``theta`` nears 1 and this is the within estimate; when
+    they do not differ, 0, and it is the pooled regression with a linear
+    trend. The trend keeps a drift that the candidate's share follows out of
+    the between-strata part. ``sigma²`` has the within fit's degrees of
+    freedom, ``n - S - 1``, and so has the t. With fewer than
+    ``3 + MIN_BETWEEN_DF`` strata ``tau²`` cannot be estimated and this is
+    :func:`stratified_t`.
+    """
+    labels, inverse = np.unique(strata, return_inverse=True)
+    m = int(labels.size)
+    if m < 3 + MIN_BETWEEN_DF:
+        return stratified_t(values, is_candidate, strata)
+    counts = np.bincount(inverse).astype(np.float64)
+    x, y = is_candidate.astype(np.float64), values.astype(np.float64)
+
+    def means(v: FloatArray) -> FloatArray:
+        result: FloatArray = np.bincount(inverse, weights=v) / counts
+        return result
+
+    x_within, y_within = x - means(x)[inverse], y - means(y)[inverse]
+    sxx = float(x_within @ x_within)
+    df = float(values.size - m - 1)
+    if sxx <= 0 or df <= 0:
+        return 0.0, 0.0
+    slope = float(x_within @ y_within) / sxx
+    sigma2 = float(np.sum((y_within - slope * x_within) ** 2)) / df
+
+    trend = labels - labels.mean()
+    between = np.column_stack([np.ones(m), trend, means(x)])
+    q, _ = np.linalg.qr(between)
+    residual_projection = np.eye(m) - q @ q.T
+    r = residual_projection @ means(y)
+    noise = sigma2 * float(np.sum(np.diag(residual_projection) / counts))
+    tau2 = max((float(r @ r) - noise) / (m - 3), 0.0)
+
+    # no noise within strata (sigma² = 0): the within estimate
+    theta = 1.0 - np.sqrt(sigma2 / (sigma2 + counts * tau2)) if sigma2 > 0 else np.ones(m)
+    design = np.column_stack([np.ones(values.size), trend[inverse], x])
+    group_means = np.column_stack([means(column) for column in design.T])
+    design = design - theta[inverse, None] * group_means[inverse]
+    target = y - theta[inverse] * means(y)[inverse]
+    beta, *_ = np.linalg.lstsq(design, target, rcond=None)
+    variance = sigma2 * float(np.linalg.pinv(design.T @ design)[2, 2])
+    if variance <= 0:
+        return (math.copysign(math.inf, beta[2]) if beta[2] else 0.0), df
+    return float(beta[2]) / math.sqrt(variance), df
 
 
 def van_elteren_z(values: FloatArray, is_candidate: NDArray[np.bool_], strata: FloatArray) -> float:

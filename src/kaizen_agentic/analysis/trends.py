@@ -19,7 +19,8 @@ scores tie. So both tests work on **days**, not runs:
   independent observations. A block bootstrap by day was rejected: it needs
   hundreds of resamples per verdict and is anti-conservative at the 10-30 days a window holds.
 - :func:`success_trend` — the Cochran-Armitage test for a linear trend in
-  proportions on daily counts (Armitage 1955), in Wald form, with a quasi-binomial
+  proportions on daily counts (Armitage 1955), its slope refined by one
+  step of binomial-weighted least squares, in Wald form, with a quasi-binomial
   dispersion (Pearson X² of the day-level residuals over m - 2, at least 1)
   so that days with a shared effect widen the test instead of faking a trend.
 
@@ -161,19 +162,24 @@ def success_trend(
     min_days: int = 3,
     power: float = 0.8,
 ) -> TrendVerdict:
-    """Trend of per-run 0/1 outcomes: Cochran-Armitage on daily counts, quasi-binomial.
+    """Trend of per-run 0/1 outcomes: Cochran-Armitage, one weighted step, quasi-binomial.
 
-    ``slope_per_day`` is the linear-probability slope (the Cochran-Armitage
-    estimate), so ``change_over_window`` is the fitted change in success
-    probability. Its variance is the binomial one at the fitted daily
-    probabilities (floored at 0.05/0.95) — a Wald form of the
-    Cochran-Armitage test, which keeps its power when the rate moves toward
-    0 or 1 — times the dispersion; when the dispersion exceeds 1 the p-value
-    uses a t distribution with ``m - 2`` degrees of freedom, as
-    quasi-likelihood does. :func:`cochran_armitage_z` gives the classic
-    score statistic.
+    ``slope_per_day`` is a linear-probability slope, so ``change_over_window``
+    is the fitted change in success probability. It starts from the
+    Cochran-Armitage estimate (least squares on the runs) and takes one
+    step of iteratively reweighted least squares — the identity-link
+    binomial model's — weighting each day by ``n / (p (1 - p))`` at the
+    fitted daily probabilities (floored at 0.05/0.95): where the rate falls
+    from 0.95 towards 0.5 a day near 0.95 carries five times the
+    information of one near 0.5, and unweighted least squares spends it.
+    Its variance is the binomial one at the refitted probabilities (a Wald
+    form, which keeps its power when the rate moves toward 0 or 1) times the
+    dispersion (Pearson X² of the day-level residuals over m - 2, at least
+    1); when the dispersion exceeds 1 the p-value uses a t distribution with
+    ``m - 2`` degrees of freedom, as quasi-likelihood does.
+    :func:`cochran_armitage_z` gives the classic score statistic.
     """
-    method = "cochran-armitage-quasibinomial"
+    method = "cochran-armitage-wls-quasibinomial"
     g = daily_groups(times, success)
     n, m = int(g.count.sum()), int(g.day.size)
     if n < min_points or m < max(min_days, 3):
@@ -182,13 +188,22 @@ def success_trend(
     x_bar = float(np.sum(g.count * g.day)) / n
     sxx = float(np.sum(g.count * (g.day - x_bar) ** 2))
     slope = float(np.sum(g.total * (g.day - x_bar))) / sxx
-    # Binomial variance at the fitted probabilities (a Wald test), kept away
-    # from 0 and 1 so a run of all successes still carries uncertainty.
+    # Probabilities kept away from 0 and 1, so a run of all successes still
+    # carries uncertainty and no day takes an unbounded weight.
     fitted = np.clip(p_bar + slope * (g.day - x_bar), P_FLOOR, 1.0 - P_FLOOR)
+    weights = g.count / (fitted * (1.0 - fitted))
+    rates = g.total / g.count
+    # constant rates have no slope; rounding in the weighted sums would give one
+    slope = _wls(g.day, rates, weights)[0] if np.ptp(rates) > 0 else 0.0
+    w_bar = float(np.sum(weights * g.day) / np.sum(weights))
+    level = float(np.sum(weights * rates) / np.sum(weights))
+    fitted = np.clip(level + slope * (g.day - w_bar), P_FLOOR, 1.0 - P_FLOOR)
     binomial = g.count * fitted * (1.0 - fitted)
     pearson = float(np.sum((g.total - g.count * fitted) ** 2 / binomial))
     dispersion = max(pearson / (m - 2), 1.0)
-    variance = dispersion * float(np.sum(binomial * (g.day - x_bar) ** 2)) / sxx**2
+    weights = g.count / (fitted * (1.0 - fitted))
+    w_bar = float(np.sum(weights * g.day) / np.sum(weights))
+    variance = dispersion / float(np.sum(weights * (g.day - w_bar) ** 2))
     df = float(m - 2) if dispersion > 1.0 else math.inf
     return _verdict(
         slope, variance, float(np.ptp(g.day)), df, n, m, alpha, min_change, power, method
