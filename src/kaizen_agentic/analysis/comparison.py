@@ -46,7 +46,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
+
+from kaizen_agentic.analysis.distributions import chi2_one_sf, t_two_sided_p
 
 __all__ = [
     "RECOVERED_TEST",
@@ -242,7 +243,7 @@ def _success_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricCom
             rate_c - rate_b,
             odds_ratio,
             t,
-            float(2 * special.stdtr(df, -abs(t))) if df > 0 else 1.0,
+            t_two_sided_p(t, df) if df > 0 else 1.0,
         )
     exact = sum(n1 + n0 for _, n1, _, n0 in tables) <= EXACT_LIMIT
     statistic = cmh_statistic(tables) if tables else 0.0
@@ -251,7 +252,7 @@ def _success_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricCom
     elif exact:
         p = exact_stratified_mid_p(tables)
     else:  # the convolution grows with n²; at this size the chi-square is as good
-        p = float(special.chdtrc(1, statistic))
+        p = chi2_one_sf(statistic)
     return MetricComparison(
         "success",
         "exact stratified (CMH) mid-p" if exact else "Cochran-Mantel-Haenszel chi-square",
@@ -348,7 +349,7 @@ def _quality_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricCom
         mean_c - mean_b,
         _cliffs_delta(qb, qc),
         t,
-        float(2 * special.stdtr(df, -abs(t))) if df > 0 else 1.0,
+        t_two_sided_p(t, df) if df > 0 else 1.0,
     )
 
 
@@ -514,7 +515,7 @@ def _segmented(
     cov = sigma2 * np.linalg.pinv(design.T @ design)
     se = math.sqrt(max(float(cov[-1, -1]), 0.0))
     stat = float(beta[-1]) / se if se > 0 else 0.0
-    p = float(2 * special.stdtr(df, -abs(stat))) if se > 0 else 1.0
+    p = t_two_sided_p(stat, df) if se > 0 else 1.0
     mean_b, mean_c = float(y[step == 0].mean()), float(y[step == 1].mean())
     effect = _cliffs_delta(y[step == 0], y[step == 1]) if metric == "quality" else None
     return MetricComparison(
@@ -542,8 +543,8 @@ def _drifted(base: Side, alpha: float) -> bool:
     return False
 
 
-# scipy.special rather than scipy.stats throughout: the same distributions, and
-# an import a sixth as long on the path every optimize and compare takes.
+# The distributions come from analysis.distributions, not scipy: a fifth of the
+# import on the path every optimize and compare takes.
 
 
 def _hypergeom_pmf(k: NDArray[np.int64], total: int, good: int, drawn: int) -> FloatArray:
@@ -558,8 +559,13 @@ def _hypergeom_pmf(k: NDArray[np.int64], total: int, good: int, drawn: int) -> F
 
 def _log_choose(n: Any, k: Any) -> FloatArray:
     n, k = np.asarray(n, dtype=np.float64), np.asarray(k, dtype=np.float64)
-    log: FloatArray = special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+    log: FloatArray = _lgamma(n + 1) - _lgamma(k + 1) - _lgamma(n - k + 1)
     return log
+
+
+def _lgamma(x: FloatArray) -> FloatArray:
+    # the tables are small (EXACT_LIMIT runs): math.lgamma a value at a time will do
+    return np.fromiter(map(math.lgamma, x.ravel().tolist()), dtype=np.float64).reshape(x.shape)
 
 
 def _average_ranks(values: FloatArray) -> FloatArray:
@@ -587,7 +593,7 @@ def _slope_p(x: FloatArray, y: FloatArray) -> float:
     if residual == 0:
         return 0.0 if slope != 0 else 1.0
     t = slope / math.sqrt(residual / (n - 2) / sxx)
-    return float(2 * special.stdtr(n - 2, -abs(t)))
+    return t_two_sided_p(t, n - 2)
 
 
 def _take(side: Side, index: NDArray[np.intp]) -> Side:

@@ -40,7 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
+
+from kaizen_agentic.analysis.distributions import normal_quantile, t_quantile, t_two_sided_p
 
 __all__ = [
     "DailyGroups",
@@ -262,13 +263,9 @@ def _verdict(
 ) -> TrendVerdict:
     change = slope * span
     se = math.sqrt(max(variance, 0.0))
-    # scipy.special, not scipy.stats: the same distributions at a sixth of the import
-    critical = float(special.stdtrit(df, 1 - alpha / 2))
-    mdc = (critical + float(special.ndtri(power))) * se * span
-    if se == 0.0:
-        p_value = 1.0 if slope == 0.0 else 0.0
-    else:
-        p_value = float(2 * special.stdtr(df, -abs(slope) / se))
+    critical = t_quantile(1 - alpha / 2, df)
+    mdc = (critical + normal_quantile(power)) * se * span
+    p_value = (1.0 if slope == 0.0 else 0.0) if se == 0.0 else t_two_sided_p(slope / se, df)
     if p_value < alpha and abs(change) >= min_change:
         verdict = IMPROVING if change > 0 else DECLINING
     elif p_value >= alpha and mdc > min_change:
