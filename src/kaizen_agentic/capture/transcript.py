@@ -488,16 +488,16 @@ class _Accumulator:
         stamp: datetime | None,
     ) -> None:
         """One line's usage: a new message, or another line of one already seen."""
-        request = RequestUsage(model or "unknown", tokens, stamp)
         if message_id is None:
             # Without an id two lines cannot be shown to be one message.
-            self.anonymous.append(request)
+            self.anonymous.append(RequestUsage(model or "unknown", tokens, stamp))
             return
         key = (message_id, request_id or "")
         seen = self.messages.get(key)
         if seen is None:
-            self.messages[key] = request
-        else:
+            self.messages[key] = RequestUsage(model or "unknown", tokens, stamp)
+        elif tokens != seen.usage or (seen.timestamp is None and stamp is not None):
+            # (a line repeating what is known, as most lines of a message do, changes nothing)
             self.messages[key] = RequestUsage(
                 seen.model, seen.usage.most_complete(tokens), seen.timestamp or stamp
             )
