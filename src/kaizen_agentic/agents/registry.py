@@ -206,6 +206,11 @@ class AgentRegistry:
         if ":" in wanted:
             files = [f for f in self._home_claude_files if f.source == "plugin"]
         else:
+            # a project file Claude Code knows by this very name comes first in the
+            # lookup below: the user-level and plugin folders need not be read at all
+            for item in self._project_claude_files:
+                if item.claude_name == wanted:
+                    return ResolvedAgent(name, item.path, item.source, self.project_root)
             files = [*self._project_claude_files, *self._home_claude_files]
             files = [f for f in files if f.source != "plugin"]
         # Claude Code's own key first, then the file name, then the kaizen form
