@@ -18,7 +18,6 @@ import fcntl
 import hashlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -174,6 +173,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, root: Path | None = None) -> 
     ensure_dir(root, path.parent)
     if root is not None:
         inside_root(root, path)
+    import tempfile  # the capture hook's appends never need it
+
     mode = _mode_of(path)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -137,3 +137,25 @@ def test_install_claude_keeps_the_targets(tmp_path: Path) -> None:
     assert resolved is not None and resolved.source == "claude"
     metric = resolved.load().primary_metric
     assert metric is not None and metric.target > 0
+
+
+def test_a_project_agent_named_as_asked_is_found_without_reading_the_user_folders(
+    tmp_path: Path,
+) -> None:
+    """Claude Code's first pick is a project file by that name; user-level ones come after."""
+    root = repo_with(
+        tmp_path, {"a-first.md": "---\nname: other\n---\n", "reviewer.md": THIRD_PARTY}
+    )
+    home = tmp_path / "claude-home"
+    (home / "agents").mkdir(parents=True)
+    (home / "agents" / "code-reviewer.md").write_text("---\nname: code-reviewer\n---\nuser\n")
+    registry = AgentRegistry(root, claude_home=home)
+    resolved = registry.resolve_claude("code-reviewer")
+    assert resolved is not None and resolved.path == root / ".claude" / "agents" / "reviewer.md"
+    assert (resolved.source, resolved.root) == ("claude", root)
+    assert "_home_claude_files" not in vars(registry)  # the user folder was not listed
+    # a name only the user folder has by frontmatter still beats a project file's stem
+    (root / ".claude" / "agents" / "helper.md").write_text("---\nname: x\n---\n")
+    (home / "agents" / "h.md").write_text("---\nname: helper\n---\n")
+    found = AgentRegistry(root, claude_home=home).resolve_claude("helper")
+    assert found is not None and found.source == "user"

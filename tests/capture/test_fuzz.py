@@ -166,3 +166,122 @@ def test_the_hook_exits_0_on_any_input(
         finally:
             os.chdir(saved_cwd)
             sys.stdin, sys.stderr = saved_stdin, saved_err
+
+
+# Lines in the shape Claude Code writes, every field of a usable type: the typed reading's own.
+# Each key is always there (null stands for absent, which both readings treat alike).
+_texts = st.sampled_from([None, "", "m1", "m2", "t1", "[Request interrupted by user]", "é"])
+_good_counts = st.sampled_from([None, 0, 1, 7, 2**53 - 1, 2**53]) | st.integers(0, 10**6)
+_finite = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+_good_blocks = st.lists(
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from([None, "text", "tool_use", "tool_result", "thinking"]),
+            "id": _texts,
+            "tool_use_id": _texts,
+            "is_error": st.sampled_from([None, True, False]),
+            "text": _texts,
+            "input": _finite,
+        }
+    ),
+    max_size=3,
+)
+_good_split = st.fixed_dictionaries(
+    {"ephemeral_5m_input_tokens": _good_counts, "ephemeral_1h_input_tokens": _good_counts}
+)
+_good_usage = st.fixed_dictionaries(
+    {
+        "input_tokens": _good_counts,
+        "output_tokens": _good_counts,
+        "cache_read_input_tokens": _good_counts,
+        "cache_creation_input_tokens": _good_counts,
+        "cache_creation": st.none() | _good_split,
+        "service_tier": _finite,
+    }
+)
+good_lines = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from([None, "assistant", "user", "progress"]),
+        "timestamp": st.sampled_from([None, "2026-02-12T14:12:35.000Z", "2025-06-14T10:00", "x"]),
+        "sessionId": _texts,
+        "agentId": _texts,
+        "version": _texts,
+        "requestId": _texts,
+        "isApiErrorMessage": st.sampled_from([None, True, False]),
+        "toolUseResult": _finite,
+        "message": st.fixed_dictionaries(
+            {
+                "role": st.sampled_from([None, "assistant", "user"]),
+                "model": st.sampled_from([None, "claude-opus-4-6", "<synthetic>", ""]),
+                "id": _texts,
+                "content": _good_blocks | _texts,
+                "usage": st.none() | _good_usage,
+            }
+        ),
+    }
+)
+
+# Bytes put inside a line's object, where the typed reading skips them unread.
+_SKIPPED = st.sampled_from(
+    [
+        b"",
+        b',"pad":"\xff\xfe"',  # not UTF-8: json.loads refuses the line
+        b',"pad":"caf\xc3\xa9"',
+        b',"pad":"\xed\xa0\x80"',  # a surrogate written as bytes: json.loads takes it
+        b',"pad":"\\ud800"',
+        b',"pad":NaN',
+        b',"pad":1e999',
+        b',"pad":[' + b"[" * 990 + b"]" * 990 + b"]",
+    ]
+)
+
+
+def _object_line(entry: Any, again: Any, skipped: bytes) -> bytes:
+    """*entry* as one JSON line; with *again* (an object) its keys follow, repeating some."""
+    if not isinstance(entry, dict):
+        return _encode(entry).encode("utf-8", "surrogatepass")
+    pairs = list(entry.items()) + (list(again.items()) if isinstance(again, dict) else [])
+    body = ",".join(f"{_encode(key)}:{_encode(value)}" for key, value in pairs)
+    return b"{" + body.encode("utf-8", "surrogatepass") + skipped + b"}"
+
+
+def _both_readings(body: list[bytes]) -> None:
+    from unittest import mock
+
+    from kaizen_agentic.capture import transcript
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranscriptLineWarning)
+        typed = parse_transcript_lines(body)
+        with mock.patch.object(transcript, "_typed", lambda raw: None):
+            generic = parse_transcript_lines(body)
+    assert typed == generic
+    assert typed.problems == generic.problems
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(good_lines, min_size=1, max_size=6))
+def test_the_typed_reading_of_claude_code_lines_gives_the_generic_totals(
+    entries: list[dict[str, Any]],
+) -> None:
+    """Lines of a usable shape, read typed, give what decoding them whole gives."""
+    _both_readings([_encode(entry).encode() for entry in entries])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(good_lines | lines | json_values, st.none() | good_lines | lines, _SKIPPED),
+        max_size=8,
+    ),
+    st.lists(st.binary(max_size=30), max_size=2),
+)
+def test_the_typed_reading_of_any_line_gives_the_generic_totals(
+    entries: list[tuple[Any, Any, bytes]], raw: list[bytes]
+) -> None:
+    """Whatever a line holds (repeated keys, bytes it skips), both readings agree, warnings too."""
+    _both_readings([_object_line(*entry) for entry in entries] + raw)

@@ -75,3 +75,32 @@ def test_the_rates_cache_prices_without_the_table(tmp_path: Path) -> None:
     cache.write_text(json.dumps({**document, "genai_prices": "0.0.0"}))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout) == [fresh.usd, True]
+
+
+def test_the_hook_loads_only_what_a_run_needs(tmp_path: Path) -> None:
+    """A subagent's record and event are written without the CLI, delivery or the analytics."""
+    repo, transcript = repo_and_session(tmp_path)
+    stdin = hook(transcript, "SubagentStop", agent_id="a1", agent_type="general-purpose")
+    code = (
+        "import sys\n"
+        "sys.argv = ['kaizen-agentic', 'capture', 'hook']\n"
+        "from kaizen_agentic._entry import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "unneeded = ('click', 'genai_prices', 'tempfile', 'kaizen_agentic.cli',"
+        " 'kaizen_agentic.events.delivery', 'kaizen_agentic.metrics.service',"
+        " 'kaizen_agentic.metrics.query', 'kaizen_agentic.agents.template')\n"
+        "print(sorted(m for m in unneeded if m in sys.modules), file=sys.stderr)\n"
+    )
+    # the rates cache is filled on the first run (genai-prices loads then), read on the next
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", code], input=stdin, cwd=repo, capture_output=True, check=True
+        )
+    assert done.stderr.decode().strip() == "[]"
+    assert [r["agent"] for r in MetricsStore(repo, "general-purpose").read_executions()] == [
+        "general-purpose"
+    ]
+    assert (repo / ".kaizen" / "events" / "outbox.jsonl").is_file()

@@ -248,3 +248,37 @@ def test_parse_imports_nothing_heavy(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        assistant("m1", content=[tool_use("t1")], write=10, write_1h=4, agentId="a1"),
+        assistant(None, None, model="<synthetic>", isApiErrorMessage=True),
+        user("do it"),
+        user([tool_result("t1", is_error=True), {"type": "text", "text": "more"}]),
+        json.dumps({"type": "progress", "data": {"message": json.loads(assistant("m2"))}}),
+        '{"type": "summary", "summary": "caf\u00e9"}',
+    ],
+)
+def test_claude_code_lines_take_the_typed_reading(line: str) -> None:
+    """The shapes Claude Code writes decode typed; only unusual lines take the generic path."""
+    from kaizen_agentic.capture.transcript import _typed
+
+    assert _typed(line.encode()) is not None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"type": "user", "pad": "\xff", "message": {"content": "go"}}',
+        b'{"type": "assistant", "message": {"usage": {"input_tokens": 1.0}}}',
+        b'{"type": "assistant", "message": {"content": [1]}}',
+        b'{"type": "user", "message": {"content": "go"}, "pad": NaN}',
+        b"[1]",
+    ],
+)
+def test_unusual_lines_take_the_generic_reading(line: bytes) -> None:
+    from kaizen_agentic.capture.transcript import _typed
+
+    assert _typed(line) is None

@@ -21,15 +21,13 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kaizen_agentic.agents.template import (
-    MAX_AGENT_BYTES,
-    AgentTemplate,
-    load_agent_file,
-    read_agent_text,
-)
 from kaizen_agentic.errors import AgentNotFoundError
 from kaizen_agentic.names import is_valid_name, validate_name
+
+if TYPE_CHECKING:
+    from kaizen_agentic.agents.template import AgentTemplate
 
 SOURCES = ("project", "claude", "catalog", "user", "plugin")
 _NOT_NAME_CHARS = re.compile(r"[^a-z0-9-]+")
@@ -109,6 +107,9 @@ def claude_agent_path(root: Path, name: str) -> Path:
 
 def file_version(path: Path, root: Path | None = None) -> str:
     """First 12 hex digits of the sha256 of *path*'s bytes (read inside *root*)."""
+    # the template module loads when a file is read: a built-in agent type reads none
+    from kaizen_agentic.agents.template import read_agent_text
+
     return hashlib.sha256(read_agent_text(path, root).encode("utf-8")).hexdigest()[:12]
 
 
@@ -126,11 +127,14 @@ class ResolvedAgent:
         return file_version(self.path, self.root)
 
     def load(self) -> AgentTemplate:
+        from kaizen_agentic.agents.template import load_agent_file
+
         return load_agent_file(self.path, self.root)
 
     def text(self) -> str:
         """The file's text, bad UTF-8 replaced, read inside the project boundary."""
         from kaizen_agentic._fs import read_text_capped
+        from kaizen_agentic.agents.template import MAX_AGENT_BYTES
 
         root = self.root if self.root is not None else self.path.parent
         return read_text_capped(root, self.path, MAX_AGENT_BYTES)
@@ -202,6 +206,11 @@ class AgentRegistry:
         if ":" in wanted:
             files = [f for f in self._home_claude_files if f.source == "plugin"]
         else:
+            # a project file Claude Code knows by this very name comes first in the
+            # lookup below: the user-level and plugin folders need not be read at all
+            for item in self._project_claude_files:
+                if item.claude_name == wanted:
+                    return ResolvedAgent(name, item.path, item.source, self.project_root)
             files = [*self._project_claude_files, *self._home_claude_files]
             files = [f for f in files if f.source != "plugin"]
         # Claude Code's own key first, then the file name, then the kaizen form

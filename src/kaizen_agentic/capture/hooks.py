@@ -11,7 +11,6 @@ is the one that touches the disk, and writes only when the document changes.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,6 +166,8 @@ def enable_hooks(
     A kaizen hook already present is rewritten in place to the current command
     and timeout, so enabling twice gives the same document.
     """
+    import copy
+
     result = copy.deepcopy(settings)
     hooks = _hooks_table(result, create=True)
     for event in CAPTURE_EVENTS:
@@ -194,6 +195,8 @@ def _replace_ours(entries: list[Any], ours: dict[str, Any]) -> bool:
 
 def disable_hooks(settings: dict[str, Any]) -> dict[str, Any]:
     """A copy of *settings* without kaizen's hooks; lists and keys emptied by that go too."""
+    import copy
+
     result = copy.deepcopy(settings)
     hooks = _hooks_table(result, create=False)
     if hooks is None:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.capture.prices import CostEstimate, PriceOverride, price_requests
-from kaizen_agentic.capture.transcript import RunTotals
+from kaizen_agentic.capture.transcript import RunTotals, TokenUsage
 
 __all__ = ["UNNAMED_AGENT", "CaptureSource", "agent_name", "idempotency_key", "run_record"]
 
@@ -58,16 +58,17 @@ def run_record(
     session = session_id or run.session_id or "unknown"
     agent_id = agent_id or run.agent_id
     estimate = cost if cost is not None else price_requests(run.requests, prices, price_cache)
+    usage = run.usage  # summed over the run's requests: once
     record: dict[str, Any] = {
         "agent": agent,
         "success": run.ended_normally,
         "session_id": session,
         "source": source,
         "idempotency_key": idempotency_key(session, agent_id),
-        "cost": _cost(run, estimate),
+        "cost": _cost(run, usage, estimate),
         "turns": run.turns,
         "tool_errors": run.tool_errors,
-        "metadata": _metadata(run, agent_id, estimate),
+        "metadata": _metadata(run, usage, agent_id, estimate),
     }
     if run.last_timestamp is not None:
         record["timestamp"] = format_timestamp(run.last_timestamp)
@@ -80,8 +81,7 @@ def run_record(
     return record
 
 
-def _cost(run: RunTotals, estimate: CostEstimate) -> dict[str, Any]:
-    usage = run.usage
+def _cost(run: RunTotals, usage: TokenUsage, estimate: CostEstimate) -> dict[str, Any]:
     cost: dict[str, Any] = {
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
@@ -95,8 +95,9 @@ def _cost(run: RunTotals, estimate: CostEstimate) -> dict[str, Any]:
     return cost
 
 
-def _metadata(run: RunTotals, agent_id: str | None, estimate: CostEstimate) -> dict[str, Any]:
-    usage = run.usage
+def _metadata(
+    run: RunTotals, usage: TokenUsage, agent_id: str | None, estimate: CostEstimate
+) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "cache_write_5m_tokens": usage.cache_write_5m_tokens,
         "cache_write_1h_tokens": usage.cache_write_1h_tokens,

@@ -247,7 +247,7 @@ class _Recorder:
             if self._owner_map is not None:
                 self._owner_map[key] = agent
             self.report.written.append(full)
-            from kaizen_agentic.metrics.service import emit_recorded
+            from kaizen_agentic.metrics.recorded_events import emit_recorded
 
             emit_recorded(self.root, agent, full)
             return

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -73,6 +73,76 @@ _MAX_TOKENS = 2**53
 _WARNINGS_PER_FILE = 10
 _JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 _JSON_KINDS[type(None)] = "null"
+
+
+# -- the typed reading ---------------------------------------------------------------------
+#
+# A line is first decoded into the fields the totals read, typed as a usable
+# line has them; msgspec skips everything else (tool inputs, results, text)
+# without building it. A line with any of those fields in another shape (a
+# count that is not one, a block that is not an object, a line that is not
+# an object or not valid JSON) fails this decode and takes the generic path
+# below, which is the reference: both give the same totals for every line.
+
+_Count = Annotated[int, msgspec.Meta(ge=0, lt=_MAX_TOKENS)]
+
+
+class _CacheSplit(msgspec.Struct):
+    ephemeral_5m_input_tokens: _Count | None = None
+    ephemeral_1h_input_tokens: _Count | None = None
+
+
+class _Usage(msgspec.Struct):
+    input_tokens: _Count | None = None
+    output_tokens: _Count | None = None
+    cache_read_input_tokens: _Count | None = None
+    cache_creation_input_tokens: _Count | None = None
+    cache_creation: _CacheSplit | None = None
+
+
+class _Block(msgspec.Struct):
+    type: str | None = None
+    id: str | None = None
+    tool_use_id: str | None = None
+    is_error: bool | None = None
+    text: str | None = None
+
+
+class _Message(msgspec.Struct):
+    role: str | None = None
+    model: str | None = None
+    id: str | None = None
+    content: str | list[_Block] | None = None
+    usage: _Usage | None = None
+
+
+class _Line(msgspec.Struct, rename="camel"):
+    type: str | None = None
+    timestamp: str | None = None
+    session_id: str | None = None
+    agent_id: str | None = None
+    version: str | None = None
+    request_id: str | None = None
+    is_api_error_message: bool | None = None
+    message: _Message | None = None
+
+
+_decode_line: Callable[[bytes], _Line] = msgspec.json.Decoder(_Line).decode
+
+
+def _typed(raw: bytes) -> _Line | None:
+    """*raw* as a line in the shape the totals read; None sends it down the generic path."""
+    try:
+        line = _decode_line(raw)
+    except (msgspec.MsgspecError, RecursionError):
+        return None
+    # msgspec does not check the UTF-8 of what it skips; json.loads refuses such a line
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return None
+    return line
 
 
 class TranscriptLineWarning(UserWarning):
@@ -283,6 +353,10 @@ class _Accumulator:
             if not raw.strip():
                 continue
             self.lines += 1
+            typed = _typed(raw)
+            if typed is not None:
+                self._typed_line(typed)
+                continue
             try:
                 entry = _decode(raw)
             except _DECODE_ERRORS:
@@ -303,14 +377,55 @@ class _Accumulator:
             self.problems.append(message)
             warnings.warn(message, TranscriptLineWarning, stacklevel=4)
 
+    def _typed_line(self, line: _Line) -> None:
+        """A line whose fields have their usable types: the same steps as :meth:`_line`."""
+        # msgspec's strings are valid UTF-8, so a usable one is any non-empty one
+        stamp = self._moment(line.timestamp)
+        self._identity(line.session_id or None, line.agent_id or None, line.version or None)
+        message = line.message
+        if message is None:
+            return
+        kind = line.type
+        if kind == "assistant" or (kind is None and message.role == "assistant"):
+            if line.is_api_error_message is True:
+                self.api_errors += 1
+                return
+            if message.model == SYNTHETIC_MODEL:
+                return
+            if isinstance(message.content, list):
+                for block in message.content:
+                    if block.type == "tool_use":
+                        self._tool_use(block.id or None)
+            usage = message.usage
+            if usage is None:
+                return
+            split = usage.cache_creation
+            tokens = _tokens(
+                usage.input_tokens or 0,
+                usage.output_tokens or 0,
+                usage.cache_read_input_tokens or 0,
+                usage.cache_creation_input_tokens or 0,
+                None
+                if split is None
+                else (split.ephemeral_5m_input_tokens or 0, split.ephemeral_1h_input_tokens or 0),
+            )
+            self._request(message.model, tokens, message.id or None, line.request_id, stamp)
+        elif kind == "user":
+            content = message.content
+            if isinstance(content, str):
+                self._user_text(content)
+                return
+            for block in content or ():
+                if block.type == "tool_result" and block.is_error is True:
+                    self._tool_error(block.tool_use_id or None)
+                elif block.type == "text" and block.text is not None:
+                    self._user_text(block.text)
+
     def _line(self, entry: dict[str, Any], number: int) -> None:
-        stamp = _timestamp(entry.get("timestamp"))
-        if stamp is not None:
-            if self.first is None or stamp < self.first:
-                self.first = stamp
-            if self.last is None or stamp > self.last:
-                self.last = stamp
-        self._identity(entry)
+        stamp = self._moment(entry.get("timestamp"))
+        self._identity(
+            _text(entry.get("sessionId")), _text(entry.get("agentId")), _text(entry.get("version"))
+        )
         kind = entry.get("type")
         message = entry.get("message")
         if not isinstance(message, dict):
@@ -321,13 +436,24 @@ class _Accumulator:
         elif kind == "user":
             self._user(message.get("content"))
 
-    def _identity(self, entry: dict[str, Any]) -> None:
+    def _moment(self, value: object) -> datetime | None:
+        """The line's time, which widens the run's span."""
+        stamp = _timestamp(value)
+        if stamp is not None:
+            if self.first is None or stamp < self.first:
+                self.first = stamp
+            if self.last is None or stamp > self.last:
+                self.last = stamp
+        return stamp
+
+    def _identity(self, session_id: str | None, agent_id: str | None, version: str | None) -> None:
+        """The first usable value of each (the callers have checked them with :func:`_text`)."""
         if self.session_id is None:
-            self.session_id = _text(entry.get("sessionId"))
+            self.session_id = session_id
         if self.agent_id is None:
-            self.agent_id = _text(entry.get("agentId"))
+            self.agent_id = agent_id
         if self.version is None:
-            self.version = _text(entry.get("version"))
+            self.version = version
 
     def _assistant(
         self, entry: dict[str, Any], message: dict[str, Any], stamp: datetime | None, number: int
@@ -338,7 +464,11 @@ class _Accumulator:
         model = message.get("model")
         if model == SYNTHETIC_MODEL:
             return
-        self._tool_uses(message.get("content"))
+        content = message.get("content")
+        if isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict) and block.get("type") == "tool_use":
+                    self._tool_use(_text(block.get("id")))
         usage = message.get("usage")
         if not isinstance(usage, dict):
             return
@@ -346,35 +476,51 @@ class _Accumulator:
         if tokens is None:
             self._skip(number, "an assistant line whose usage is not token counts")
             return
-        request = RequestUsage(_text(model) or "unknown", tokens, stamp)
-        message_id = _text(message.get("id"))
+        model_name, message_id = _text(model), _text(message.get("id"))
+        self._request(model_name, tokens, message_id, _text(entry.get("requestId")), stamp)
+
+    def _request(
+        self,
+        model: str | None,
+        tokens: TokenUsage,
+        message_id: str | None,
+        request_id: str | None,
+        stamp: datetime | None,
+    ) -> None:
+        """One line's usage: a new message, or another line of one already seen."""
         if message_id is None:
             # Without an id two lines cannot be shown to be one message.
-            self.anonymous.append(request)
+            self.anonymous.append(RequestUsage(model or "unknown", tokens, stamp))
             return
-        key = (message_id, _text(entry.get("requestId")) or "")
+        key = (message_id, request_id or "")
         seen = self.messages.get(key)
         if seen is None:
-            self.messages[key] = request
-        else:
+            self.messages[key] = RequestUsage(model or "unknown", tokens, stamp)
+        elif tokens != seen.usage or (seen.timestamp is None and stamp is not None):
+            # (a line repeating what is known, as most lines of a message do, changes nothing)
             self.messages[key] = RequestUsage(
                 seen.model, seen.usage.most_complete(tokens), seen.timestamp or stamp
             )
 
-    def _tool_uses(self, content: object) -> None:
-        if not isinstance(content, list):
-            return
-        for block in content:
-            if isinstance(block, dict) and block.get("type") == "tool_use":
-                block_id = _text(block.get("id"))
-                if block_id is None:
-                    self.unnamed_tool_uses += 1
-                else:
-                    self.tool_use_ids.add(block_id)
+    def _tool_use(self, block_id: str | None) -> None:
+        if block_id is None:
+            self.unnamed_tool_uses += 1
+        else:
+            self.tool_use_ids.add(block_id)
+
+    def _tool_error(self, result_id: str | None) -> None:
+        if result_id is None:
+            self.unnamed_errors += 1
+        else:
+            self.error_result_ids.add(result_id)
+
+    def _user_text(self, text: str) -> None:
+        if text.startswith(_INTERRUPT_MARK):
+            self.interrupted = True
 
     def _user(self, content: object) -> None:
         if isinstance(content, str):
-            self.interrupted = self.interrupted or content.startswith(_INTERRUPT_MARK)
+            self._user_text(content)
             return
         if not isinstance(content, list):
             return
@@ -383,15 +529,11 @@ class _Accumulator:
                 continue
             kind = block.get("type")
             if kind == "tool_result" and block.get("is_error") is True:
-                result_id = _text(block.get("tool_use_id"))
-                if result_id is None:
-                    self.unnamed_errors += 1
-                else:
-                    self.error_result_ids.add(result_id)
+                self._tool_error(_text(block.get("tool_use_id")))
             elif kind == "text":
                 text = block.get("text")
-                if isinstance(text, str) and text.startswith(_INTERRUPT_MARK):
-                    self.interrupted = True
+                if isinstance(text, str):
+                    self._user_text(text)
 
     def result(self, agent_id: str | None = None) -> RunTotals:
         requests = sorted(
@@ -448,17 +590,25 @@ def _token_usage(usage: dict[str, Any]) -> TokenUsage | None:
     if any(count is None for count in counts):
         return None
     fresh, output, read, write = (count or 0 for count in counts)
-    write_1h = 0
     split = usage.get("cache_creation")
-    if isinstance(split, dict):
-        five = _count(split.get("ephemeral_5m_input_tokens"))
-        hour = _count(split.get("ephemeral_1h_input_tokens"))
-        if five is None or hour is None:
-            return None
-        # The split is the detail of the total; trust whichever says more was written.
-        write = max(write, five + hour)
-        write_1h = hour
-    return TokenUsage(fresh, output, read, write, write_1h)
+    if not isinstance(split, dict):
+        return _tokens(fresh, output, read, write, None)
+    five = _count(split.get("ephemeral_5m_input_tokens"))
+    hour = _count(split.get("ephemeral_1h_input_tokens"))
+    if five is None or hour is None:
+        return None
+    return _tokens(fresh, output, read, write, (five, hour))
+
+
+def _tokens(
+    fresh: int, output: int, read: int, write: int, split: tuple[int, int] | None
+) -> TokenUsage:
+    """Counts already checked; *split* is the 5-minute and 1-hour part of the cache write."""
+    if split is None:
+        return TokenUsage(fresh, output, read, write, 0)
+    five, hour = split
+    # The split is the detail of the total; trust whichever says more was written.
+    return TokenUsage(fresh, output, read, max(write, five + hour), hour)
 
 
 def _timestamp(value: object) -> datetime | None:

@@ -38,7 +38,7 @@ from kaizen_agentic._fs import (
     read_text_capped,
 )
 from kaizen_agentic.errors import KaizenError
-from kaizen_agentic.events.outbox import emit_events, events_dir
+from kaizen_agentic.events.outbox import emit_event, emit_events, events_dir
 from kaizen_agentic.events.payloads import MetricsRecorded
 from kaizen_agentic.metrics.store import MetricsStore
 
@@ -61,6 +61,11 @@ def recorded_event(root: Path, agent: str, record: Mapping[str, Any]) -> Metrics
         quality_score=record.get("quality_score"),
         agent_version=record.get("agent_version"),
     )
+
+
+def emit_recorded(root: Path, agent: str, record: Mapping[str, Any]) -> None:
+    """Write ``kaizen.metrics.recorded`` of *record*, just appended, to the repo's outbox (§8)."""
+    emit_event(root, recorded_event(root, agent, record))
 
 
 def recover_recorded_events(root: Path, agents: list[str] | None = None) -> int:

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from kaizen_agentic.config import load_config
 from kaizen_agentic.errors import InvalidInputError
-from kaizen_agentic.metrics.query import RecordFilter, parse_when
 from kaizen_agentic.metrics.records import complete_record
 from kaizen_agentic.metrics.store import MetricsStore
 
 if TYPE_CHECKING:
     from kaizen_agentic.analysis.evidence import AgentSummary, Usage
     from kaizen_agentic.analysis.windows import WindowResult
+    from kaizen_agentic.metrics.query import RecordFilter
     from kaizen_agentic.metrics.recorded_events import AfterAppend
 
 
@@ -38,7 +38,7 @@ def record_execution(
     before writing it. *after_append* runs between the two writes (a test hook).
     """
     from kaizen_agentic.agents import AgentRegistry
-    from kaizen_agentic.metrics.recorded_events import recover_recorded_events
+    from kaizen_agentic.metrics.recorded_events import emit_recorded, recover_recorded_events
 
     config = load_config(root)
     if idempotency_key is not None:
@@ -177,14 +177,6 @@ def require_known_agent(root: Path, agent: str) -> None:
     )
 
 
-def emit_recorded(root: Path, agent: str, record: Mapping[str, Any]) -> None:
-    """Write ``kaizen.metrics.recorded`` to the repo's outbox (§8)."""
-    from kaizen_agentic.events.outbox import emit_event
-    from kaizen_agentic.metrics.recorded_events import recorded_event
-
-    emit_event(root, recorded_event(root, agent, record))
-
-
 @dataclass(frozen=True)
 class MetricsView:
     """What ``metrics show`` presents: the summary, its windows, recent quality, last runs.
@@ -272,6 +264,8 @@ def build_filter(
     now: datetime | None = None,
 ) -> RecordFilter:
     """A :class:`RecordFilter` from command-line style values."""
+    from kaizen_agentic.metrics.query import RecordFilter, parse_when
+
     now = now or datetime.now(timezone.utc)
     return RecordFilter(
         agent=agent,
