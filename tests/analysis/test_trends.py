@@ -32,6 +32,22 @@ def test_daily_groups_skips_missing_values() -> None:
     assert g.total.tolist() == [0.5, 1.0, 0.25]
 
 
+def test_daily_groups_of_runs_in_time_order_and_shuffled_agree() -> None:
+    rng = np.random.default_rng(3)
+    times = np.sort(START + rng.uniform(0, 40 * DAY, 2000))
+    values = rng.random(2000)
+    values[::5] = np.nan
+    ordered = daily_groups(times, values)  # found where the day changes
+    order = rng.permutation(times.size)
+    shuffled = daily_groups(times[order], values[order])  # found by sorting
+    assert ordered.day.tolist() == shuffled.day.tolist()
+    assert ordered.count.tolist() == shuffled.count.tolist()
+    assert np.allclose(ordered.total, shuffled.total) and np.allclose(
+        ordered.squares, shuffled.squares
+    )
+    assert ordered.day.size == np.unique(np.floor(times / DAY)).size
+
+
 def test_lag1_autocorrelation_step_by_step() -> None:
     r = np.array([1.0, 2.0, 1.0, -1.0, -2.0, -1.0, 1.0, 2.0])
     raw = (2 + 2 - 1 + 2 + 2 - 1 + 2) / (1 + 4 + 1 + 1 + 4 + 1 + 1 + 4)  # 8/17

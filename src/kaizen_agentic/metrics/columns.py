@@ -26,7 +26,8 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import attrgetter
+from itertools import repeat
+from operator import attrgetter, is_not
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -363,7 +364,6 @@ def _parse_tail_attached(path: Path, start: int, end: int, *, root: Path | None 
 
 
 def _parse_range(path: Path, start: int, end: int, root: Path) -> _Parsed:
-    import msgspec
 
     from kaizen_agentic.metrics.attachments import ATTACH_MARK
 
@@ -386,13 +386,13 @@ def _parse_range(path: Path, start: int, end: int, root: Path) -> _Parsed:
             pending = data[cut:]
             # a view, not a copy: the decoder takes any buffer
             body: bytes | memoryview = memoryview(data)[:cut]
-            if data.find(ATTACH_MARK, 0, cut) >= 0:
+            rows = _decode_chunk(decoder, body)
+            if rows is None and data.find(ATTACH_MARK, 0, cut) >= 0:
                 # attachments lack `success`, which the typed decoder requires:
                 # they are set aside and read one by one, the rest stays fast
                 body = _set_aside_attachments(builder, data[:cut])
-            try:
-                rows = decoder.decode_lines(body)
-            except (msgspec.MsgspecError, RecursionError):
+                rows = _decode_chunk(decoder, body)
+            if rows is None:
                 # one odd line rejects the whole chunk: redo it line by line, in order
                 first = lines.at(start + consumed)
                 for index, raw in enumerate(bytes(body).split(b"\n")[:-1]):
@@ -402,6 +402,17 @@ def _parse_range(path: Path, start: int, end: int, root: Path) -> _Parsed:
                 _add_rows(builder, rows)
             consumed += cut
     return _Parsed(builder.build(), consumed, malformed, builder.attachments)
+
+
+def _decode_chunk(decoder: Any, body: bytes | memoryview) -> list[Any] | None:
+    """Every line of *body* decoded, or None when any line is not a typed record."""
+    import msgspec
+
+    try:
+        rows: list[Any] = decoder.decode_lines(body)
+    except (msgspec.MsgspecError, RecursionError):
+        return None
+    return rows
 
 
 class _LineNumbers:
@@ -661,7 +672,8 @@ def _add_rows(builder: ColumnBuilder, rows: list[Any]) -> None:
     """Append decoded rows, dropping those whose timestamp does not parse.
 
     Each column is pulled out with one C-level ``map`` into ``np.fromiter``
-    (None, JSON null, becomes NaN there): no per-row Python code runs.
+    (None, JSON null, becomes NaN there): no per-row Python code runs. A
+    field no row of the chunk carries is filled without looking at the rows.
     """
     if not rows:
         return
@@ -670,62 +682,82 @@ def _add_rows(builder: ColumnBuilder, rows: list[Any]) -> None:
     every = bool(keep.all())
 
     def put(target: array[Any], column: npt.NDArray[Any]) -> None:
-        target.frombytes((column if every else column[keep]).tobytes())
+        target.frombytes(np.ascontiguousarray(column if every else column[keep]).data.cast("B"))
 
     count = len(rows)
     put(builder.ts, ts)
     put(builder.success, np.fromiter(map(_SUCCESS, rows), dtype=np.float32, count=count))
     put(builder.ids, _id_hashes(list(map(_RECORD_ID, rows))))
-    sections: dict[str, list[Any]] = {}
-    for name, (outer, *inner) in FIELDS.items():
-        parts = rows
-        if inner:
-            parts = sections.get(outer) or sections.setdefault(outer, _section(rows, outer))
-        # beyond float32 becomes inf, as array("f") does
-        with np.errstate(over="ignore"):
-            column = np.fromiter(
-                map(attrgetter(inner[0] if inner else outer), parts), dtype=np.float32, count=count
-            )
+    fields = _Fields(rows)
+    for name, path in FIELDS.items():
+        found = fields.of(path, _NAN)
+        if found is None:
+            column = np.full(count, np.nan, dtype=np.float32)
+        else:  # beyond float32 becomes inf, as array("f") does
+            with np.errstate(over="ignore"):
+                column = np.fromiter(found, dtype=np.float32, count=count)
         put(builder.values[name], column)
     for name, options in LABELS.items():
-        put(builder.labels[name], _label_codes(rows, options, builder.vocab[name], sections))
+        put(builder.labels[name], _label_codes(fields, options, builder.vocab[name], count))
 
 
 _TIMESTAMP = attrgetter("timestamp")
 _SUCCESS = attrgetter("success")
 _RECORD_ID = attrgetter("record_id")
+_NAN = float("nan")  # the default of every number the decoder reads: one object
+_SECTION_DEFAULTS: dict[str, Any] = {}  # the one empty value of each section, by name
 
 
-def _section(rows: list[Any], outer: str) -> list[Any]:
-    return list(map(attrgetter(outer), rows))
+class _Fields:
+    """One field's values across a chunk's rows, each section's pulled out once."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+        self.sections: dict[str, list[Any] | None] = {}
+
+    def of(self, path: tuple[str, ...], default: Any) -> list[Any] | None:
+        """The values at *path*, or None when every row has the *default* there."""
+        outer, *inner = path
+        parts: list[Any] | None = self.rows
+        if inner:
+            if outer not in self.sections:
+                section = list(map(attrgetter(outer), self.rows))
+                self.sections[outer] = (
+                    None if _all_are(section, _SECTION_DEFAULTS[outer]) else section
+                )
+            parts = self.sections[outer]
+        if parts is None:
+            return None
+        found = list(map(attrgetter(inner[0] if inner else outer), parts))
+        return None if _all_are(found, default) else found
+
+
+def _all_are(items: list[Any], value: Any) -> bool:
+    """Whether every item is *value* itself (stops at the first that is not)."""
+    return not any(map(is_not, items, repeat(value)))
 
 
 def _label_codes(
-    rows: list[Any],
-    options: tuple[tuple[str, ...], ...],
-    vocab: dict[str, int],
-    sections: dict[str, list[Any]],
+    fields: _Fields, options: tuple[tuple[str, ...], ...], vocab: dict[str, int], count: int
 ) -> npt.NDArray[np.int32]:
     """Codes into *vocab* of each row's label (the first option that is one), -1 for none."""
     words: list[Any] | None = None
-    for outer, *inner in options:
-        parts = rows
-        if inner:
-            parts = sections.get(outer) or sections.setdefault(outer, _section(rows, outer))
-        found = list(map(attrgetter(inner[0] if inner else outer), parts))
+    for path in options:
+        found = fields.of(path, None)
+        if found is None:
+            continue
         if words is None:
             words = found
-        elif found.count(None) < len(found):
-            # a blank first option gives way to the next, as in the reference path
+        else:  # a blank first option gives way to the next, as in the reference path
             words = [w if w and not w.isspace() else f for w, f in zip(words, found, strict=True)]
-    if not words:
-        return np.zeros(0, dtype=np.int32)
+    if words is None:
+        return np.full(count, -1, dtype=np.int32)
     # normalise each distinct word once, not once a row
     table = dict.fromkeys(words, -1)
     for word in table:
         if _is_label(word):
             table[word] = vocab.setdefault(word.strip()[:MAX_LABEL], len(vocab))
-    return np.fromiter(map(table.__getitem__, words), dtype=np.int32, count=len(words))
+    return np.fromiter(map(table.__getitem__, words), dtype=np.int32, count=count)
 
 
 def _add_line(builder: ColumnBuilder, decoder: Any, raw: bytes) -> bool:
@@ -763,7 +795,7 @@ def _decoder() -> Any:
     """
     import msgspec
 
-    nan = float("nan")
+    nan = _NAN
     # (field, type, default) per section; a label that is not a string fails the
     # line, which the reference path then reads as having no label
     sections: dict[str, list[tuple[str, Any, Any]]] = {}
@@ -783,7 +815,8 @@ def _decoder() -> Any:
     fields += top
     for outer, names in sections.items():
         section = msgspec.defstruct(f"_{outer}", names, frozen=True, gc=False)
-        fields.append((outer, section, section()))
+        _SECTION_DEFAULTS[outer] = section()
+        fields.append((outer, section, _SECTION_DEFAULTS[outer]))
     row = msgspec.defstruct("_Row", fields, gc=False)
     return msgspec.json.Decoder(row)
 
