@@ -148,10 +148,6 @@ def main() -> None:
         record = [CLI, "metrics", "record", AGENT, "--success", "--quality", "0.8", "-t"]
         run([*record, str(full)])
         after_one = run(show)[0]
-        # what a read whose numbers changed pays to load the trend statistics
-        numpy_only = median([sys.executable, "-c", "import numpy"], args.runs)
-        with_special = median([sys.executable, "-c", "import numpy, scipy.special"], args.runs)
-        special = max(0.0, with_special - numpy_only)
         rows += [
             ("DuckDB read_json aggregate (process)", f"{peer:.2f} s", "peer", True),
             (
@@ -167,12 +163,6 @@ def main() -> None:
                 f"{after_one:.2f} s = {after_one / warm:.2f} x warm",
                 "<= 1.2 x",
                 after_one <= 1.2 * warm,
-            ),
-            (
-                "  of which: importing scipy.special",
-                f"{special:.2f} s (after one less it: {(after_one - special) / warm:.2f} x warm)",
-                "context",
-                True,
             ),
         ]
 
@@ -218,7 +208,7 @@ def main() -> None:
     measured = max(len(r[1]) for r in rows)
     print(f"{'figure':{width}}  {'measured':{measured}}  {'goal':9}  result")
     for name, value, goal, met in rows:
-        verdict = "-" if goal in ("peer", "context") else ("met" if met else "NOT MET")
+        verdict = "-" if goal == "peer" else ("met" if met else "NOT MET")
         print(f"{name:{width}}  {value:{measured}}  {goal:9}  {verdict}")
 
 
