@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
@@ -36,7 +37,8 @@ def forked(work: Callable[[BinaryIO], None]) -> Iterator[io.BufferedReader | Non
     Yields None when no child could be started. A child that fails stops
     writing: the reader then ends early, which the caller must treat as "do
     it yourself". Leaving the block closes the reader (a child still writing
-    gets EPIPE and exits) and reaps the child.
+    gets EPIPE and exits) and reaps the child; leaving it by an exception
+    kills the child first, so nothing waits on work nobody will read.
     """
     read_end, write_end = os.pipe()
     try:
@@ -61,6 +63,10 @@ def forked(work: Callable[[BinaryIO], None]) -> Iterator[io.BufferedReader | Non
     reader = os.fdopen(read_end, "rb")
     try:
         yield reader
+    except BaseException:  # the caller gave up (an error, Ctrl-C): so does the child
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        raise
     finally:
         reader.close()
         with contextlib.suppress(ChildProcessError):

@@ -165,3 +165,27 @@ def test_no_child_is_forked_beside_other_threads() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["True", "False"]
+
+
+def test_a_caller_that_gives_up_takes_its_child_down_with_it() -> None:
+    script = (
+        "import os, time, kaizen_agentic._forked as f\n"
+        "def work(out):\n"
+        "    out.write(str(os.getpid()).encode() + b'\\n'); out.flush(); time.sleep(600)\n"
+        "pid = None\n"
+        "try:\n"
+        "    with f.forked(work) as stream:\n"
+        "        pid = int(stream.readline())\n"
+        "        raise RuntimeError('the reader gives up')\n"
+        "except RuntimeError:\n"
+        "    pass\n"
+        "try:\n"
+        "    os.kill(pid, 0)\n"
+        "    print('alive')\n"
+        "except ProcessLookupError:\n"
+        "    print('gone')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["gone"]
