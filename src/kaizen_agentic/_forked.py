@@ -14,14 +14,19 @@ import contextlib
 import io
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 
 def can_fork() -> bool:
-    """Whether a second process would run on a second core, safely."""
-    if not hasattr(os, "fork") or threading.active_count() != 1:
+    """Whether a second process would run on a second core, safely.
+
+    Linux only: on macOS the system libraries numpy links against are not
+    safe to use in a forked child (which is why Python spawns there).
+    """
+    if not sys.platform.startswith("linux") or threading.active_count() != 1:
         return False
     try:
         cores = len(os.sched_getaffinity(0))
