@@ -470,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     failed = 0
-    for case in trend_cases() + compare_cases():
+    for case in trend_cases() + compare_cases() + rollout_cases():
         if args.only and args.only not in case.name:
             continue
         rates = run_case(case, args.trials, args.seed)
@@ -642,6 +642,181 @@ def any_look(method: Callable[..., str], aware: bool = False) -> Callable[[list[
         return "no_significant_difference"
 
     return run
+
+
+# --- gradual rollouts -------------------------------------------------------------
+
+ROLLOUT_DAYS = 28  # the candidate's share of runs ramps 10 % -> 90 % over four weeks
+ROLLOUT_EFFECT = {"quality": 0.1, "success": 0.8}  # sd of a day's or week's shift (logit)
+
+
+def ramped_times(rng: Rng, n: int, days: float, rising: bool) -> np.ndarray:
+    """*n* run times whose density over *days* rises 0.1 -> 0.9 (falls, for the baseline)."""
+    u = (-0.1 + np.sqrt(0.01 + 0.8 * rng.uniform(0, 1, n))) / 0.8  # inverse of the ramp CDF
+    return np.sort(START + (u if rising else 1.0 - u) * days * DAY)
+
+
+def rollout_versions(
+    rng: Rng,
+    n: int,
+    unit: float,
+    dq: float = 0.0,
+    days: float = ROLLOUT_DAYS,
+    history: float = 0.0,
+) -> Pair:
+    """A gradual rollout, *n* runs a side, the candidate's share rising 10 % -> 90 %.
+
+    The environment shifts every *unit* (a day or a week, counted from the first
+    run) by a shared N(0, 1) effect on both metrics; *dq* is the candidate's
+    true quality effect.
+    """
+    tb, tc = ramped_times(rng, n, days, False), ramped_times(rng, n, days, True)
+    if history:  # the baseline ran alone for *history* days first, as often as during the ramp
+        tb = np.sort(np.r_[spread(rng, round(2 * n * history / days), history), tb + history * DAY])
+        tc = tc + history * DAY
+        days += history
+    effect = rng.normal(0, 1, int(days * DAY / unit) + 2)
+
+    def side(t: np.ndarray, q: float) -> Side:
+        e = effect[np.floor((t - START) / unit).astype(int)]
+        logit = math.log(0.7 / 0.3) + ROLLOUT_EFFECT["success"] * e
+        quality = q + ROLLOUT_EFFECT["quality"] * e + rng.normal(0, 0.2, t.size)
+        return Side.of(t, bernoulli(rng, 1 / (1 + np.exp(-logit))), quality)
+
+    return side(tb, 0.7), side(tc, 0.7 + dq)
+
+
+def metric_verdict(metric: str, method: Callable[..., Any]) -> Callable[[Side, Side], str]:
+    """The verdict *method* gives on one metric alone (its significance after Holm)."""
+
+    def run(base: Side, cand: Side) -> str:
+        found = getattr(method(base, cand), metric)
+        if found is None:
+            return "no_significant_difference"
+        difference = getattr(found, "difference", None)
+        if difference is None:  # the classic quality result: means, not a difference
+            difference = (found.candidate_mean or 0.0) - (found.baseline_mean or 0.0)
+        return verdict_of(difference, bool(found.significant))
+
+    return run
+
+
+def ours_result(base: Side, cand: Side) -> Any:
+    return compare_sides(base, cand, alpha=COMPARE_ALPHA)
+
+
+def old_result(base: Side, cand: Side) -> Any:
+    both = records(base, "base") + records(cand, "cand")
+    return old_compare.compare_versions(
+        both, "base", "cand", alpha=COMPARE_ALPHA, method=old_compare.CLASSIC
+    )
+
+
+def naive_metric(metric: str) -> Callable[[Side, Side], str]:
+    def run(base: Side, cand: Side) -> str:
+        delta = float(np.nanmean(getattr(cand, metric)) - np.nanmean(getattr(base, metric)))
+        return verdict_of(delta, abs(delta) >= 0.05)
+
+    return run
+
+
+def oracle_known_effects(
+    metric: str, unit: float, alpha: float = COMPARE_ALPHA
+) -> Callable[[Side, Side], str]:
+    """GLS of one metric on [1, version] with the environment's blocks and variances known.
+
+    Quality: the block (day or week) effect's variance 0.1² and the run noise's
+    0.2², a z-test. Success: the block-means form with each block's variance
+    estimated from the pooled rate — the random-intercept linear-probability
+    model, the block variance known on the probability scale by a first-order
+    (delta) approximation at p = 0.7.
+    """
+
+    def run(base: Side, cand: Side) -> str:
+        t = np.concatenate([base.times, cand.times])
+        y = np.concatenate([getattr(base, metric), getattr(cand, metric)])
+        x = np.r_[np.zeros(base.n), np.ones(cand.n)]
+        _, block = np.unique(np.floor((t - START) / unit), return_inverse=True)
+        counts = np.bincount(block).astype(np.float64)
+        if metric == "quality":
+            sigma2, tau2 = 0.2**2, ROLLOUT_EFFECT["quality"] ** 2
+        else:
+            p_bar = float(y.mean())
+            sigma2 = max(p_bar * (1 - p_bar), 1e-9)
+            tau2 = (0.7 * 0.3 * ROLLOUT_EFFECT["success"]) ** 2
+        theta = 1.0 - np.sqrt(sigma2 / (sigma2 + counts * tau2))
+
+        def means(v: np.ndarray) -> np.ndarray:
+            return (np.bincount(block, weights=v) / counts)[block]
+
+        design = np.column_stack([1.0 - theta[block], x - theta[block] * means(x)])
+        target = y - theta[block] * means(y)
+        beta, *_ = np.linalg.lstsq(design, target, rcond=None)
+        cov = sigma2 * np.linalg.inv(design.T @ design)
+        z = float(beta[1]) / math.sqrt(cov[1, 1])
+        return verdict_of(float(beta[1]), 2 * stats.norm.sf(abs(z)) < alpha)
+
+    return run
+
+
+def rollout_case(
+    name: str, target: str, goal: str, metric: str, make: Callable[[Rng], Pair]
+) -> Case:
+    unit = WEEK_S if "week" in name else DAY
+    methods: dict[str, Callable[..., str]] = {
+        "ours": metric_verdict(metric, ours_result),
+        "old": metric_verdict(metric, old_result),
+        "naive": naive_metric(metric),
+        "oracle": oracle_known_effects(metric, unit),
+    }
+    if goal == "power":
+        methods["valid oracle"] = oracle_known_effects(metric, unit, alpha=VALID_ALPHA)
+    return Case(name, make, target, goal, methods)
+
+
+WEEK_S = 7 * DAY
+
+
+ROLLOUTS = (  # (name, days the baseline ran alone before the ramp)
+    ("rollout 10->90 % over 4 wk", 0.0),
+    ("rollout 10->90 % over 4 wk after 2 wk of baseline alone", 14.0),
+)
+
+
+def sizes(n: int, history: float) -> str:
+    base = n + round(2 * n * history / ROLLOUT_DAYS)
+    return f"{n}/side" if base == n else f"{n} cand/{base} base"
+
+
+def rollout_cases() -> list[Case]:
+    cases = []
+    for shape, history in ROLLOUTS:
+        for unit_name, unit in (("day", DAY), ("week", WEEK_S)):
+            for n in (40, 100):
+                for metric in ("quality", "success"):
+                    cases.append(
+                        rollout_case(
+                            f"compare no effect, {shape}, {unit_name} effects, "
+                            f"{sizes(n, history)}, {metric}",
+                            "alarm",
+                            "false<=5%",
+                            metric,
+                            lambda r, k=n, u=unit, h=history: rollout_versions(r, k, u, history=h),
+                        )
+                    )
+    for shape, history in ROLLOUTS:
+        for unit_name, unit in (("day", DAY), ("week", WEEK_S)):
+            cases.append(
+                rollout_case(
+                    f"compare quality +0.1, {shape}, {unit_name} effects, "
+                    f"{sizes(100, history)}, quality",
+                    "improved",
+                    "power",
+                    "quality",
+                    lambda r, u=unit, h=history: rollout_versions(r, 100, u, dq=0.1, history=h),
+                )
+            )
+    return cases
 
 
 def compare_cases() -> list[Case]:

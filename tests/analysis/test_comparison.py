@@ -86,13 +86,55 @@ def test_side_by_side_versions_are_stratified() -> None:
 
 def test_few_strata_keep_the_exact_test_within_strata() -> None:
     rng = np.random.default_rng(4)
-    t = START + np.arange(12) * 1.5 * DAY  # a version per day mostly: stratified by week
-    result = compare_sides(side(rng, t, 0.5, 0.6), side(rng, t + 0.7 * DAY, 0.95, 0.8))
+    # five days (Wednesday to Sunday), each of one version only: too few days to
+    # recover what their means say, so stratified by week (weeks start on Thursday)
+    tb = START + np.repeat([0.0, 2.0, 4.0], 4) * DAY + np.tile(np.arange(4) * 3600.0, 3)
+    tc = START + np.repeat([1.0, 3.0], 6) * DAY + np.tile(np.arange(6) * 3600.0, 2)
+    result = compare_sides(side(rng, tb, 0.5, 0.6), side(rng, tc, 0.95, 0.8))
     assert result.design == "stratified-by-week"
     assert result.success is not None and result.success.test.startswith("exact stratified")
     assert result.quality is not None and result.quality.test.startswith(
         "stratified regression t ("
     )
+
+
+def rollout(seed: int, week_sd: float) -> tuple[Side, Side]:
+    """Two weeks of the baseline alone, then the candidate's share rising 10 -> 90 %
+    over four weeks; a shift of the environment every week, no version effect."""
+    rng = np.random.default_rng(seed)
+
+    def ramp(n: int) -> np.ndarray:  # inverse CDF of a density rising 0.1 -> 0.9
+        u: np.ndarray = (-0.1 + np.sqrt(0.01 + 0.8 * rng.uniform(0, 1, n))) / 0.8
+        return u
+
+    tb = np.sort(np.r_[rng.uniform(0, 14, 40), 14 + (1 - ramp(40)) * 28]) * DAY + START
+    tc = np.sort(14 + ramp(40) * 28) * DAY + START
+    week = rng.normal(0, week_sd, 7)
+
+    def quality(t: np.ndarray) -> np.ndarray:
+        shift: np.ndarray = week[((t - START) // (7 * DAY)).astype(int)]
+        return 0.7 + shift + rng.normal(0, 0.1, t.size)
+
+    return Side.of(tb, np.ones(tb.size), quality(tb)), Side.of(tc, np.ones(tc.size), quality(tc))
+
+
+def test_a_gradual_rollout_with_week_shifts_is_not_a_difference() -> None:
+    base, cand = rollout(0, week_sd=0.3)
+    # too few runs share a week with the other version (the baseline ran alone
+    # first): one pooled stratum would credit the weeks' shifts to the candidate
+    pooled = stats.ttest_ind(cand.quality, base.quality)
+    assert pooled.pvalue < 1e-10
+    result = compare_sides(base, cand)
+    assert result.design == "stratified-by-day"
+    assert result.quality is not None and result.quality.test == RECOVERED_TEST
+    assert result.verdict == "no_significant_difference"
+    assert result.quality.p_value > 0.05
+
+
+def test_gradual_rollouts_with_week_shifts_rarely_come_out_different() -> None:
+    verdicts = [compare_sides(*rollout(seed, week_sd=0.3)).verdict for seed in range(100, 160)]
+    # nominal: about 2 % (quality alone, half of alpha at look 1); pooled: most of them
+    assert sum(v in ("improved", "regressed") for v in verdicts) <= 4
 
 
 def test_sequential_versions_under_drift_warn_confounded_by_time() -> None:

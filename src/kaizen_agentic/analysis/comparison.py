@@ -6,8 +6,12 @@ test, because a prompt edit almost always runs *after* the version it
 replaces and the environment moves meanwhile:
 
 - **Periods overlap** (the versions ran side by side): runs are stratified by
-  UTC day — by week when under 80 % of runs share a day with the other
-  version. With six strata or more, both metrics (success as 0/1, a linear
+  UTC day; by week only when there are fewer than six days and under 80 %
+  of runs share a day with the other version (but 80 % share a week). Never
+  one pooled stratum: in a gradual rollout (the candidate's share rising
+  over the weeks) it credits the environment's shifts to the version whose
+  share rises with them, and week strata leave the shifts within a week
+  in. With six strata or more, both metrics (success as 0/1, a linear
   probability model) are tested by
   :func:`combined_stratified_t`: random stratum effects and a linear trend
   over the strata, so what the strata's means say about the versions is
@@ -117,7 +121,7 @@ class Comparison:
     """The answer of :func:`compare_sides`; periods are (first, last) epoch seconds."""
 
     verdict: str
-    design: str  # "stratified-by-day" | "stratified-by-week" | "pooled" | "near-switch"
+    design: str  # "stratified-by-day" | "stratified-by-week" | "near-switch" | "none"
     method: str
     looks: int
     alpha: float
@@ -210,17 +214,34 @@ def compare_sides(
 
 
 def _strata(base_times: FloatArray, cand_times: FloatArray) -> tuple[str, FloatArray]:
-    """Stratum per run (baseline runs first), by day, else week, else one stratum."""
+    """Stratum per run (baseline runs first): by day, by week only when days are too few.
+
+    Day strata when 80 % of runs share a day with the other version, or when
+    there are days enough for :func:`combined_stratified_t` to recover what
+    the days' means say (the days that hold one version only then speak
+    through their means, against a linear trend, weighted by how much the
+    days differ). Week strata only for the few-day rest, when 80 % of runs
+    share a week; else days again. Never one pooled stratum: in a gradual
+    rollout it credits every shift of the environment to the version whose
+    share rises with it, and week strata leave the shifts within a week in.
+    """
     times = np.concatenate([base_times, cand_times])
     is_cand = np.r_[np.zeros(base_times.size), np.ones(cand_times.size)]
-    for name, width in (("stratified-by-day", DAY), ("stratified-by-week", WEEK)):
-        label = np.floor(times / width)
-        _, inverse = np.unique(label, return_inverse=True)
-        cand_count = np.bincount(inverse, weights=is_cand)
-        mixed = (cand_count > 0) & (cand_count < np.bincount(inverse))
-        if mixed[inverse].mean() >= 0.8:
-            return name, label
-    return "pooled", np.zeros(times.size)
+    days = np.floor(times / DAY)
+    if _recovers(days) or _mixed_share(days, is_cand) >= 0.8:
+        return "stratified-by-day", days
+    weeks = np.floor(times / WEEK)
+    if _mixed_share(weeks, is_cand) >= 0.8:
+        return "stratified-by-week", weeks
+    return "stratified-by-day", days
+
+
+def _mixed_share(label: FloatArray, is_cand: FloatArray) -> float:
+    """The share of runs in a stratum that holds both versions."""
+    _, inverse = np.unique(label, return_inverse=True)
+    cand_count = np.bincount(inverse, weights=is_cand)
+    mixed = (cand_count > 0) & (cand_count < np.bincount(inverse))
+    return float(mixed[inverse].mean())
 
 
 def _success_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricComparison:
