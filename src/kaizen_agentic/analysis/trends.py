@@ -100,12 +100,14 @@ def daily_groups(times: FloatArray, values: FloatArray) -> DailyGroups:
     day_of_run = np.floor(times[keep] / DAY)
     y = values[keep].astype(np.float64)
     if day_of_run.size and bool(np.all(day_of_run[1:] >= day_of_run[:-1])):
-        # runs in time order (as the store keeps them): days from where they change, no sort
+        # runs in time order (as the store keeps them): each day is one stretch,
+        # summed where it starts; no sort, no per-run group index
         starts = np.flatnonzero(np.r_[True, day_of_run[1:] != day_of_run[:-1]])
-        day = day_of_run[starts]
-        inverse = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, day_of_run.size]))
-    else:
-        day, inverse = np.unique(day_of_run, return_inverse=True)
+        count = np.diff(np.r_[starts, day_of_run.size]).astype(np.float64)
+        total = np.add.reduceat(y, starts)
+        squares = np.add.reduceat(y * y, starts)
+        return DailyGroups(day_of_run[starts], count, total, squares)
+    day, inverse = np.unique(day_of_run, return_inverse=True)
     count = np.bincount(inverse).astype(np.float64)
     total = np.bincount(inverse, weights=y).astype(np.float64)
     squares = np.bincount(inverse, weights=y * y).astype(np.float64)
