@@ -13,7 +13,7 @@ from kaizen_agentic.analysis.evidence import load_evidence
 from kaizen_agentic.cli import cli
 from kaizen_agentic.errors import InvalidInputError
 from kaizen_agentic.metrics import MetricsStore, complete_record
-from kaizen_agentic.metrics.columns import load_columns
+from kaizen_agentic.metrics.column_cache import load_columns
 from kaizen_agentic.metrics.query import RecordFilter, aggregate, iter_records
 from kaizen_agentic.metrics.service import attach_to_run, record_or_attach
 

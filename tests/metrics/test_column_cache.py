@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kaizen_agentic.metrics.columns import DELTA_FILE, Columns, _parse_tail, load_columns
+from kaizen_agentic.metrics.column_cache import DELTA_FILE, load_columns
+from kaizen_agentic.metrics.columns import Columns, _parse_tail
 
 
 def line(i: int, **extra: object) -> str:

@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent(
     from pathlib import Path
     import numpy as np
     import kaizen_agentic._forked as forked_module
-    from kaizen_agentic.metrics import columns as C
+    from kaizen_agentic.metrics import column_halves as H, columns as C
 
     path, mode = Path(sys.argv[1]), sys.argv[2]
 
@@ -53,23 +53,23 @@ SCRIPT = textwrap.dedent(
     elif mode == "child-fails":
         def broken(parsed, out):
             raise RuntimeError("the child's half is lost")
-        C._send = broken
+        H._send = broken
     elif mode == "child-killed":
-        real = C._send
+        real = H._send
         def killed(parsed, out):
             out.write((10**6).to_bytes(8, "little"))  # a header promised, never sent
             out.flush()
             os.kill(os.getpid(), signal.SIGKILL)
-        C._send = killed
+        H._send = killed
     size = path.stat().st_size
-    whole = plain(C._parse_range(path, 0, size, path.parent))
+    whole = plain(C.parse_range(path, 0, size, path.parent))
     ranges = []  # what this process read itself; the child's reads happen elsewhere
-    read_range = C._parse_range
+    read_range = H.parse_range
     def counted(path, start, end, *rest):
         ranges.append([start, end])
         return read_range(path, start, end, *rest)
-    C._parse_range = counted
-    halves = plain(C._parse_halves(path, 0, size, path.parent))
+    H.parse_range = counted
+    halves = plain(H.parse_halves(path, 0, size, path.parent))
     print(json.dumps({"whole": whole, "halves": halves, "ranges": ranges}))
     """
 )

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from kaizen_agentic._time import parse_timestamp
 from kaizen_agentic.errors import MalformedLineWarning
-from kaizen_agentic.metrics.columns import FIELDS, LABELS, Columns, _parse_tail, load_columns
+from kaizen_agentic.metrics.column_cache import load_columns
+from kaizen_agentic.metrics.columns import FIELDS, LABELS, Columns, _parse_tail
 
 GOOD = '{"success":true,"timestamp":"2026-05-01T10:00:00Z","quality_score":0.5}'
 

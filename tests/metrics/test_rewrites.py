@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kaizen_agentic.metrics import MalformedLineWarning, MetricsStore, complete_record
-from kaizen_agentic.metrics.columns import load_columns
+from kaizen_agentic.metrics.column_cache import load_columns
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 

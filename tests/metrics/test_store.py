@@ -180,7 +180,7 @@ def test_prune_drops_old_records_atomically(project: Path) -> None:
 
 
 def test_warm_cache_reads_only_the_tail_and_rebuilds_when_stale(project: Path) -> None:
-    from kaizen_agentic.metrics.columns import load_columns
+    from kaizen_agentic.metrics.column_cache import load_columns
 
     store = MetricsStore(project, "coach")
     for i in range(5):

@@ -45,7 +45,8 @@ from kaizen_agentic.analysis.windows import (
 )
 from kaizen_agentic.config import Config, load_config
 from kaizen_agentic.errors import KaizenError
-from kaizen_agentic.metrics.columns import Columns, load_columns
+from kaizen_agentic.metrics.column_cache import load_columns
+from kaizen_agentic.metrics.columns import Columns
 from kaizen_agentic.paths import AgentPaths
 
 RECENT_QUALITY_POINTS = 30

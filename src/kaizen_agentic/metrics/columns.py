@@ -1,9 +1,10 @@
-"""A columnar view of an agent's records, cached beside executions.jsonl.
+"""A columnar view of an agent's records: the arrays, and the parse that fills them.
 
-Analytics need a dozen numbers per record, not the JSON. The cache holds
-them as numpy arrays plus the byte offset and inode of the file it has read,
-so a warm read parses only what was appended since; a replaced (pruned)
-file, a missing cache or a damaged one means a full rebuild.
+Analytics need a dozen numbers per record, not the JSON. :class:`Columns`
+holds them as numpy arrays; :mod:`kaizen_agentic.metrics.column_cache`
+keeps them beside executions.jsonl (``load_columns``), so a warm read
+parses only what was appended since; a long cold read is split over two
+cores by :mod:`kaizen_agentic.metrics.column_halves`.
 
 Lines are decoded with msgspec into a typed struct of just the fields the
 columns need (it skips every other key without building Python objects), a
@@ -15,32 +16,26 @@ warned about is exactly what ``json.loads`` plus :class:`ColumnBuilder` give.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import io
 import json
-import os
 import warnings
-import zipfile
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
 from operator import attrgetter, is_not
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from kaizen_agentic._fs import ensure_dir, inside_root, open_read, prefix_fingerprint
+from kaizen_agentic._fs import open_read
 from kaizen_agentic._time import parse_timestamp
-from kaizen_agentic.errors import KaizenError, MalformedLineWarning
+from kaizen_agentic.errors import MalformedLineWarning
 
 FloatArray = npt.NDArray[np.floating[Any]]
 CHUNK_BYTES = 2 * 1024 * 1024
-CACHE_VERSION = 7
 # name -> how to pull it out of a record (None when absent)
 FIELDS: dict[str, tuple[str, ...]] = {
     "quality": ("quality_score",),
@@ -157,7 +152,7 @@ class Columns:
         for name in LABELS:
             words, codes = self.vocab.get(name, []), [self.labels[name]]
             for other in others:
-                words, remap = _merge_vocab(words, other.vocab.get(name, []))
+                words, remap = merge_vocab(words, other.vocab.get(name, []))
                 codes.append(remap[other.labels[name]])
             vocab[name], labels[name] = words, np.concatenate(codes)
         return Columns(
@@ -233,86 +228,7 @@ class ColumnBuilder:
         return _epoch(value)
 
 
-def load_columns(executions: Path, cache_dir: Path, root: Path | None = None) -> Columns:
-    """The file's records as columns, reading only what the cache has not seen.
-
-    *root* is the project the files belong to (default: the file's folder);
-    nothing outside it is read or written. The cache is trusted only while the
-    file still starts with what it read (size, inode and a fingerprint of the
-    read prefix agree), so an in-place rewrite means a rebuild.
-
-    The cache is a base file and a small delta beside it: rows appended since
-    the base was written go to the delta alone, so one new record rewrites a
-    few kilobytes, not every row. The delta is folded into a new base once it
-    holds a sixteenth of the base's rows, or when an attachment changes rows
-    the base holds. The base is read straight into arrays with room for the
-    rows after it, so base, delta and new rows are never copied together.
-    """
-    root = root if root is not None else executions.parent
-    try:
-        return _load(executions, cache_dir, root, trust_cache=True)
-    except _DamagedCache:  # found only once its rows were read: read the file itself
-        return _load(executions, cache_dir, root, trust_cache=False)
-
-
-def _load(executions: Path, cache_dir: Path, root: Path, *, trust_cache: bool) -> Columns:
-    try:
-        handle = open_read(root, executions)
-    except FileNotFoundError:
-        return Columns.from_records([])
-    base_file, delta_file = cache_dir / "columns.npz", cache_dir / DELTA_FILE
-    with handle, _Stored.open(root, base_file if trust_cache else None) as base:
-        size = os.fstat(handle.fileno()).st_size
-        inode = os.fstat(handle.fileno()).st_ino
-        delta, meta = None, base.meta if base is not None else _Meta()
-        if base is not None:
-            with _Stored.open(root, delta_file, extends=base.meta) as stored:
-                if stored is not None:
-                    delta, meta = stored.columns([], ids=True), stored.meta
-        if base is None or not _still_valid(handle, meta, inode, size):
-            base, delta, meta = None, None, _Meta()
-        _warn_malformed(executions, meta.malformed)
-        deltas = [] if delta is None else [delta]
-        if meta.offset == size:
-            return base.columns(deltas, ids=False) if base is not None else Columns.from_records([])
-        tail = _parse_tail_attached(executions, meta.offset, size, root=root)
-        end = meta.offset + tail.consumed
-        read = _Meta(
-            inode, end, prefix_fingerprint(handle, end), (*meta.malformed, *tail.malformed)
-        )
-        grown = tail.columns if delta is None else delta.concat(tail.columns)
-        if base is not None and not tail.attachments and len(grown) * 16 <= base.rows:
-            _write_cache(root, delta_file, grown, dataclasses.replace(read, base=_stamp(base.meta)))
-            return base.columns([grown], ids=False)
-        # a new base: every row, ids and all
-        columns = base.columns([grown], ids=True) if base is not None else tail.columns
-    if tail.attachments:
-        columns = apply_attachments(columns, tail.attachments)
-    _write_cache(root, base_file, columns, read)
-    with contextlib.suppress(OSError, KaizenError):
-        inside_root(root, delta_file)  # never unlink through a link out of the project
-        delta_file.unlink()  # a delta left behind no longer extends the base: ignored
-    return columns
-
-
-DELTA_FILE = "columns.delta.npz"
-
-
-def _still_valid(handle: BinaryIO, meta: _Meta, inode: int, size: int) -> bool:
-    """Whether the file still starts with what the cache read."""
-    return (
-        meta.inode == inode
-        and meta.offset <= size
-        and prefix_fingerprint(handle, meta.offset) == meta.fingerprint
-    )
-
-
-def _stamp(meta: _Meta) -> str:
-    """What names one base cache: a delta extends exactly the base with this stamp."""
-    return f"{meta.inode}:{meta.offset}:{meta.fingerprint}"
-
-
-def _warn_malformed(path: Path, numbers: Iterable[int]) -> None:
+def warn_malformed(path: Path, numbers: Iterable[int]) -> None:
     for number in numbers:
         warnings.warn(
             f"{path}:{number}: skipped a malformed line", MalformedLineWarning, stacklevel=3
@@ -327,12 +243,12 @@ def _parse_tail(
     Malformed lines are reported with their line number and returned, so
     the cache can report them again on later reads.
     """
-    parsed = _parse_tail_attached(path, start, end, root=root)
+    parsed = read_range(path, start, end, root=root)
     return parsed.columns, parsed.consumed, parsed.malformed
 
 
 @dataclass
-class _Parsed:
+class ParsedRange:
     """What one read of a byte range found."""
 
     columns: Columns
@@ -345,25 +261,27 @@ class _Parsed:
 PARALLEL_BYTES = 32 * 1024 * 1024
 
 
-def _parse_tail_attached(path: Path, start: int, end: int, *, root: Path | None = None) -> _Parsed:
+def read_range(path: Path, start: int, end: int, *, root: Path | None = None) -> ParsedRange:
     """:func:`_parse_tail` plus the attachment lines met, for the caller to apply.
 
     A long range is read in two halves at once, the second in a forked
-    child (:mod:`kaizen_agentic._forked`); the result is the same as one
-    read of the whole, line numbers and label codes included.
+    child (:mod:`kaizen_agentic.metrics.column_halves`); the result is the
+    same as one read of the whole, line numbers and label codes included.
     """
     from kaizen_agentic._forked import can_fork
 
     root = root if root is not None else path.parent
     if end - start >= PARALLEL_BYTES and can_fork():
-        parsed = _parse_halves(path, start, end, root)
+        from kaizen_agentic.metrics.column_halves import parse_halves
+
+        parsed = parse_halves(path, start, end, root)
     else:
-        parsed = _parse_range(path, start, end, root)
-    _warn_malformed(path, parsed.malformed)
+        parsed = parse_range(path, start, end, root)
+    warn_malformed(path, parsed.malformed)
     return parsed
 
 
-def _parse_range(path: Path, start: int, end: int, root: Path) -> _Parsed:
+def parse_range(path: Path, start: int, end: int, root: Path) -> ParsedRange:
 
     from kaizen_agentic.metrics.attachments import ATTACH_MARK
 
@@ -401,7 +319,7 @@ def _parse_range(path: Path, start: int, end: int, root: Path) -> _Parsed:
             else:
                 _add_rows(builder, rows)
             consumed += cut
-    return _Parsed(builder.build(), consumed, malformed, builder.attachments)
+    return ParsedRange(builder.build(), consumed, malformed, builder.attachments)
 
 
 def _decode_chunk(decoder: Any, body: bytes | memoryview) -> list[Any] | None:
@@ -438,127 +356,7 @@ class _LineNumbers:
         return self.newlines + 1
 
 
-def _parse_halves(path: Path, start: int, end: int, root: Path) -> _Parsed:
-    """[start, middle) read here while a child reads [middle, end), joined in file order."""
-    from kaizen_agentic._forked import forked
-
-    middle = _next_line_start(path, root, start + (end - start) // 2, end)
-    if middle is None:
-        return _parse_range(path, start, end, root)
-
-    def second_half(out: BinaryIO) -> None:
-        _send(_parse_range(path, middle, end, root), out)
-
-    with forked(second_half) as stream:
-        first = _parse_range(path, start, middle, root)
-        if stream is None:  # no child: read its half here
-            second = _parse_range(path, middle, end, root)
-            return _join(first, second, first.columns.concat(second.columns))
-        received = _receive(stream, first)
-    if received is None:  # the child failed, and the first half is spent: read it all
-        return _parse_range(path, start, end, root)
-    second, columns = received
-    return _join(first, second, columns)
-
-
-def _join(first: _Parsed, second: _Parsed, columns: Columns) -> _Parsed:
-    """Two consecutive reads as one, their rows already together in *columns*."""
-    return _Parsed(
-        columns,
-        first.consumed + second.consumed,
-        [*first.malformed, *second.malformed],
-        [*first.attachments, *second.attachments],
-    )
-
-
-def _next_line_start(path: Path, root: Path, offset: int, end: int) -> int | None:
-    """The offset just past the first newline at or after *offset*, if before *end*."""
-    with open_read(root, path) as handle:
-        handle.seek(offset)
-        while offset < end:
-            block = handle.read(min(64 * 1024, end - offset))
-            if not block:
-                return None
-            found = block.find(b"\n")
-            if found >= 0:
-                after = offset + found + 1
-                return after if after < end else None
-            offset += len(block)
-    return None
-
-
-def _send(parsed: _Parsed, out: BinaryIO) -> None:
-    """The child's half: a pickled header, then each column's raw bytes."""
-    import pickle
-
-    columns = parsed.columns
-    header = pickle.dumps(
-        (parsed.consumed, parsed.malformed, parsed.attachments, len(columns)),
-        protocol=pickle.HIGHEST_PROTOCOL,
-    )
-    vocab = pickle.dumps(columns.vocab, protocol=pickle.HIGHEST_PROTOCOL)
-    for part in (header, vocab):
-        out.write(len(part).to_bytes(8, "little") + part)
-    for column in _arrays(columns).values():
-        out.write(np.ascontiguousarray(column).data.cast("B"))
-
-
-def _receive(stream: io.BufferedReader, first: _Parsed) -> tuple[_Parsed, Columns] | None:
-    """The child's read, and *first*'s rows followed by its own; None when its stream
-    ends early.
-
-    Each column is allocated once at its full length, the child's bytes are
-    read straight into its second part, and *first*'s columns are let go one
-    by one as they are copied (``first.columns`` is empty afterwards), so no
-    row is held twice.
-    """
-    import pickle
-
-    own, count, words = _arrays(first.columns), len(first.columns), first.columns.vocab
-    first.columns = Columns.from_records([])
-    try:
-        consumed, malformed, attachments, rows = pickle.loads(_read_part(stream))
-        vocab: dict[str, list[str]] = pickle.loads(_read_part(stream))
-        whole: dict[str, npt.NDArray[Any]] = {}
-        for name in list(own):
-            part = own.pop(name)
-            column = np.empty(len(part) + rows, dtype=part.dtype)
-            column[: len(part)] = part
-            _read_into(stream, column[len(part) :].data.cast("B"))
-            whole[name] = column
-            del part
-    except (EOFError, pickle.UnpicklingError, ValueError):
-        return None
-    merged_vocab: dict[str, list[str]] = {}
-    for name in LABELS:
-        merged_vocab[name], remap = _merge_vocab(words.get(name, []), vocab.get(name, []))
-        tail = whole[f"label_{name}"][count:]
-        tail[:] = remap[tail]
-    parsed = _Parsed(Columns.from_records([]), consumed, malformed, attachments)
-    return parsed, _from_arrays(whole, merged_vocab)
-
-
-def _read_part(stream: io.BufferedReader) -> bytes:
-    size = int.from_bytes(_read_exactly(stream, 8), "little")
-    return _read_exactly(stream, size)
-
-
-def _read_exactly(stream: io.BufferedReader, size: int) -> bytes:
-    data = stream.read(size)
-    if len(data) != size:
-        raise EOFError("the stream ended early")
-    return data
-
-
-def _read_into(stream: io.BufferedReader, target: memoryview) -> None:
-    while target.nbytes:
-        got = stream.readinto(target)
-        if not got:
-            raise EOFError("the stream ended early")
-        target = target[got:]
-
-
-def _merge_vocab(words: list[str], more: list[str]) -> tuple[list[str], npt.NDArray[np.int32]]:
+def merge_vocab(words: list[str], more: list[str]) -> tuple[list[str], npt.NDArray[np.int32]]:
     """*words* extended by *more*, and the table from codes in *more* to codes in the result.
 
     The table has one extra entry, -1, at its end, so code -1 (no label)
@@ -569,7 +367,7 @@ def _merge_vocab(words: list[str], more: list[str]) -> tuple[list[str], npt.NDAr
     return sorted(position, key=position.__getitem__), np.asarray([*remap, -1], dtype=np.int32)
 
 
-def _arrays(columns: Columns) -> dict[str, npt.NDArray[Any]]:
+def column_arrays(columns: Columns) -> dict[str, npt.NDArray[Any]]:
     """Every per-row array by its name in the cache file."""
     return {
         "ts": columns.ts,
@@ -580,10 +378,10 @@ def _arrays(columns: Columns) -> dict[str, npt.NDArray[Any]]:
     }
 
 
-def _from_arrays(
+def columns_from_arrays(
     arrays: Mapping[str, npt.NDArray[Any]], vocab: dict[str, list[str]], *, ids: bool = True
 ) -> Columns:
-    """:func:`_arrays` the other way."""
+    """:func:`column_arrays` the other way."""
     return Columns(
         arrays["ts"],
         arrays["success"],
@@ -899,195 +697,6 @@ def _epochs(stamps: list[str]) -> FloatArray:
         moment = _epoch(stamps[index])
         result[index] = np.nan if moment is None else moment
     return result
-
-
-@dataclass(frozen=True)
-class _Meta:
-    """Where the cache stands in the file it was built from."""
-
-    inode: int = 0
-    offset: int = 0  # bytes read up to
-    fingerprint: str = ""  # prefix_fingerprint of [0, offset)
-    malformed: tuple[int, ...] = ()  # line numbers of malformed lines, to warn again
-    base: str = ""  # a delta: the _stamp of the base it extends
-
-
-class _DamagedCache(Exception):
-    """A cache file whose rows turned out unreadable once read."""
-
-
-# dtype of each per-row array of a cache file, by name (see :func:`_arrays`)
-_DTYPES: dict[str, Any] = {
-    "ts": np.float64,
-    "success": np.float32,
-    "ids": np.int64,
-    **dict.fromkeys(FIELDS, np.float32),
-    **{f"label_{k}": np.int32 for k in LABELS},
-}
-
-
-class _Stored:
-    """One cache file, open: where it stands is read at once, its rows when asked."""
-
-    def __init__(self, archive: zipfile.ZipFile, meta: _Meta, rows: int) -> None:
-        self.archive, self.meta, self.rows = archive, meta, rows
-
-    @staticmethod
-    @contextlib.contextmanager
-    def open(
-        root: Path, path: Path | None, *, extends: _Meta | None = None
-    ) -> Iterator[_Stored | None]:
-        """The file at *path*; None when missing, damaged or of another version.
-
-        With *extends*, the file is a delta and counts only when it was
-        built on that base.
-        """
-        if path is None:
-            yield None
-            return
-        try:
-            inside_root(root, path)
-            handle = open_read(root, path)
-        except (OSError, KaizenError):
-            yield None
-            return
-        with handle:
-            stored = _Stored._read_head(handle, extends)
-            try:
-                yield stored
-            finally:
-                if stored is not None:
-                    stored.archive.close()
-
-    @staticmethod
-    def _read_head(handle: BinaryIO, extends: _Meta | None) -> _Stored | None:
-        try:
-            archive = zipfile.ZipFile(handle)
-            head = _small_array(archive, "meta")
-            base = bytes(_small_array(archive, "base").tolist()).decode("ascii")
-            if int(head[0]) != CACHE_VERSION:
-                return None
-            if extends is not None and (not extends.offset or base != _stamp(extends)):
-                return None
-            meta = _Meta(
-                int(head[1]),
-                int(head[2]),
-                bytes(_small_array(archive, "fingerprint").tolist()).decode("ascii"),
-                tuple(int(n) for n in _small_array(archive, "malformed").tolist()),
-                base,
-            )
-            return _Stored(archive, meta, int(head[3]))
-        except Exception:  # any damage to a cache only means a rebuild
-            return None
-
-    def columns(self, after: list[Columns], *, ids: bool) -> Columns:
-        """The stored rows followed by *after*'s, each array allocated once at full length.
-
-        Record-id hashes (8 bytes a row) are read only with *ids*: only a new
-        base or an attachment needs them. Raises :class:`_DamagedCache`.
-        """
-        try:
-            vocab = {
-                k: [str(w) for w in _small_array(self.archive, f"vocab_{k}").tolist()]
-                for k in LABELS
-            }
-            arrays: dict[str, npt.NDArray[Any]] = {}
-            for name, dtype in _DTYPES.items():
-                if name == "ids" and not ids:
-                    continue
-                column = np.empty(self.rows + sum(map(len, after)), dtype=dtype)
-                _read_member(self.archive, name, column[: self.rows])
-                arrays[name] = column
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-            raise _DamagedCache(str(error)) from error
-        stored = _from_arrays(arrays, vocab, ids=ids)
-        if not _consistent(stored.between_rows(0, self.rows)):
-            raise _DamagedCache("label codes outside their vocabulary")
-        return _place_after(stored, self.rows, after)
-
-
-def _small_array(archive: zipfile.ZipFile, name: str) -> npt.NDArray[Any]:
-    with archive.open(f"{name}.npy") as member:
-        array: npt.NDArray[Any] = np.lib.format.read_array(member, allow_pickle=False)
-    return array
-
-
-def _read_member(archive: zipfile.ZipFile, name: str, target: npt.NDArray[Any]) -> None:
-    """Read the stored array *name* into *target*, which must match its shape and type."""
-    with archive.open(f"{name}.npy") as member:
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
-        else:
-            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
-        if shape != target.shape or dtype != target.dtype:
-            raise ValueError(f"{name}: {shape} {dtype}, not {target.shape} {target.dtype}")
-        reader = cast("io.BufferedIOBase", member)  # a ZipExtFile
-        view = target.data.cast("B")
-        while view.nbytes:
-            got = reader.readinto(view)
-            if not got:
-                raise EOFError(f"{name} ends early")
-            view = view[got:]
-        if member.read(1):  # reading to the end also checks the member's CRC
-            raise ValueError(f"{name} runs on")
-
-
-def _place_after(columns: Columns, rows: int, after: list[Columns]) -> Columns:
-    """*columns*, whose arrays have room past *rows*, with *after*'s rows put there."""
-    vocab = dict(columns.vocab)
-    start = rows
-    for part in after:
-        stop = start + len(part)
-        columns.ts[start:stop] = part.ts
-        columns.success[start:stop] = part.success
-        if columns.ids is not None:
-            columns.ids[start:stop] = part.id_hashes
-        for name, values in part.values.items():
-            columns.values[name][start:stop] = values
-        for name, codes in part.labels.items():
-            vocab[name], remap = _merge_vocab(vocab.get(name, []), part.vocab.get(name, []))
-            columns.labels[name][start:stop] = remap[codes]
-        start = stop
-    return dataclasses.replace(columns, vocab=vocab)
-
-
-def _consistent(columns: Columns) -> bool:
-    """Every column as long as the timestamps, every label code inside its vocabulary."""
-    n = len(columns)
-    if any(v.shape != (n,) for v in (columns.success, *columns.values.values())):
-        return False
-    for name, codes in columns.labels.items():
-        if codes.shape != (n,) or (n and int(codes.max(initial=-1)) >= len(columns.vocab[name])):
-            return False
-        if n and int(codes.min(initial=-1)) < -1:
-            return False
-    return True
-
-
-def _write_cache(root: Path, cache_file: Path, columns: Columns, meta: _Meta) -> None:
-    try:
-        ensure_dir(root, cache_file.parent)
-        inside_root(root, cache_file)
-    except KaizenError:
-        return  # no cache this time (a file named .cache, a link out): reads stay correct
-    tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp.npz")
-    head = np.asarray([CACHE_VERSION, meta.inode, meta.offset, len(columns)], dtype=np.int64)
-    try:
-        arrays: dict[str, Any] = {
-            "meta": head,
-            "fingerprint": np.frombuffer(meta.fingerprint.encode("ascii"), dtype=np.uint8),
-            "base": np.frombuffer(meta.base.encode("ascii"), dtype=np.uint8),
-            "malformed": np.asarray(meta.malformed, dtype=np.int64),
-            **_arrays(columns),
-            # fixed-width unicode arrays load without pickle
-            **{f"vocab_{k}": np.asarray(v, dtype=str) for k, v in columns.vocab.items()},
-        }
-        np.savez(tmp, **arrays)
-        tmp.replace(cache_file)
-    except (OSError, ValueError):
-        with contextlib.suppress(OSError):
-            tmp.unlink()
 
 
 def _epoch(value: Any) -> float | None:

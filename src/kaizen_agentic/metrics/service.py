@@ -231,7 +231,7 @@ def show_metrics(
 def list_metrics(root: Path) -> list[dict[str, Any]]:
     """Per agent with metrics: count, success rate and last execution."""
     from kaizen_agentic._time import format_timestamp
-    from kaizen_agentic.metrics.columns import load_columns
+    from kaizen_agentic.metrics.column_cache import load_columns
 
     rows = []
     for agent in MetricsStore.list_agents(root):
