@@ -513,8 +513,12 @@ class _Fields:
         self.rows = rows
         self.sections: dict[str, list[Any] | None] = {}
 
-    def of(self, path: tuple[str, ...], default: Any) -> list[Any] | None:
-        """The values at *path*, or None when every row has the *default* there."""
+    def of(self, path: tuple[str, ...], default: Any) -> Iterable[Any] | None:
+        """The values at *path*, lazily; None when every row has the *default* there.
+
+        Absence is settled by a scan that stops at the first row with a value,
+        so a field the rows carry costs one pass, not a list and a pass.
+        """
         outer, *inner = path
         parts: list[Any] | None = self.rows
         if inner:
@@ -526,11 +530,11 @@ class _Fields:
             parts = self.sections[outer]
         if parts is None:
             return None
-        found = list(map(attrgetter(inner[0] if inner else outer), parts))
-        return None if _all_are(found, default) else found
+        getter = attrgetter(inner[0] if inner else outer)
+        return None if _all_are(map(getter, parts), default) else map(getter, parts)
 
 
-def _all_are(items: list[Any], value: Any) -> bool:
+def _all_are(items: Iterable[Any], value: Any) -> bool:
     """Whether every item is *value* itself (stops at the first that is not)."""
     return not any(map(is_not, items, repeat(value)))
 
@@ -545,7 +549,7 @@ def _label_codes(
         if found is None:
             continue
         if words is None:
-            words = found
+            words = list(found)
         else:  # a blank first option gives way to the next, as in the reference path
             words = [w if w and not w.isspace() else f for w, f in zip(words, found, strict=True)]
     if words is None:
