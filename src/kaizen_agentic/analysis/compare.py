@@ -436,28 +436,20 @@ def _compare(
 ) -> VersionComparison:
     from scipy import stats
 
-    confidence = 1.0 - alpha
     table = [
         [cand.successes, cand.runs - cand.successes],
         [base.successes, base.runs - base.successes],
     ]
     success_p = _finite_p(stats.fisher_exact(table, alternative="two-sided").pvalue)
-    difference, ci_low, ci_high = newcombe_difference_interval(
-        cand.successes, cand.runs, base.successes, base.runs, confidence
-    )
+    rates = _success_rates(base, cand, 1.0 - alpha)
 
     quality_raw = _quality_test(base.quality, cand.quality)
     raw_p = [success_p] + ([quality_raw.p_value] if quality_raw.p_value is not None else [])
     adjusted = holm_adjust(raw_p, [SUCCESS_WEIGHT, QUALITY_WEIGHT][: len(raw_p)])
 
-    success_direction = _direction(difference)
+    success_direction = _direction(rates["difference"])
     success = SuccessRateResult(
-        baseline_rate=base.successes / base.runs,
-        candidate_rate=cand.successes / cand.runs,
-        difference=difference,
-        ci_low=ci_low,
-        ci_high=ci_high,
-        confidence=confidence,
+        **rates,
         p_value=success_p,
         adjusted_p_value=adjusted[0],
         significant=adjusted[0] <= alpha and success_direction != "same",
@@ -473,6 +465,22 @@ def _compare(
 
     verdict, reason = _verdict(base, cand, success, quality, alpha, min_samples, len(raw_p))
     return _result(base, cand, success, quality, verdict, reason, alpha, min_samples, ordered)
+
+
+def _success_rates(base: VersionRuns, cand: VersionRuns, confidence: float) -> dict[str, Any]:
+    """The descriptive half of a :class:`SuccessRateResult`: both rates and the
+    Newcombe interval of their difference, whatever test gives the p-value."""
+    difference, ci_low, ci_high = newcombe_difference_interval(
+        cand.successes, cand.runs, base.successes, base.runs, confidence
+    )
+    return {
+        "baseline_rate": base.successes / base.runs,
+        "candidate_rate": cand.successes / cand.runs,
+        "difference": difference,
+        "ci_low": ci_low,
+        "ci_high": ci_high,
+        "confidence": confidence,
+    }
 
 
 def _result(
@@ -530,22 +538,14 @@ def _compare_over_time(
     tested = compare_sides(
         side(base), side(cand), alpha=alpha, looks=looks, min_samples=min_samples
     )
-    confidence = 1.0 - alpha
-    difference, ci_low, ci_high = newcombe_difference_interval(
-        cand.successes, cand.runs, base.successes, base.runs, confidence
-    )
+    rates = _success_rates(base, cand, 1.0 - alpha)
     found = tested.success
     success = SuccessRateResult(
-        baseline_rate=base.successes / base.runs,
-        candidate_rate=cand.successes / cand.runs,
-        difference=difference,
-        ci_low=ci_low,
-        ci_high=ci_high,
-        confidence=confidence,
+        **rates,
         p_value=found.p_value if found else 1.0,
         adjusted_p_value=found.adjusted_p_value if found else 1.0,
         significant=bool(found and found.significant),
-        direction=_direction(found.difference if found else difference),
+        direction=_direction(found.difference if found else rates["difference"]),
         test=found.test if found else "none",
     )
     quality = _quality_described(base.quality, cand.quality, tested.quality)
