@@ -250,22 +250,21 @@ def _success_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricCom
     rate_b, rate_c = float(base.success.mean()), float(cand.success.mean())
     tables = _tables(y, is_cand, strata)
     odds_ratio = _mantel_haenszel_odds_ratio(tables)
+    test, statistic, p = _success_test(y, is_cand, strata, tables)
+    return MetricComparison(
+        "success", test, base.n, cand.n, rate_b, rate_c, rate_c - rate_b, odds_ratio, statistic, p
+    )
+
+
+def _success_test(
+    y: FloatArray, is_cand: Any, strata: Any, tables: list[Any]
+) -> tuple[str, float, float]:
+    """(test name, statistic, two-sided p) of the success comparison across *strata*."""
     if _recovers(strata):
         # Enough strata to estimate their variance: the linear-probability
         # model with random stratum effects, as for quality.
         t, df = combined_stratified_t(y, is_cand, strata)
-        return MetricComparison(
-            "success",
-            RECOVERED_TEST,
-            base.n,
-            cand.n,
-            rate_b,
-            rate_c,
-            rate_c - rate_b,
-            odds_ratio,
-            t,
-            t_two_sided_p(t, df) if df > 0 else 1.0,
-        )
+        return RECOVERED_TEST, t, t_two_sided_p(t, df) if df > 0 else 1.0
     exact = sum(n1 + n0 for _, n1, _, n0 in tables) <= EXACT_LIMIT
     statistic = cmh_statistic(tables) if tables else 0.0
     if not tables:
@@ -274,18 +273,8 @@ def _success_stratified(base: Side, cand: Side, strata: FloatArray) -> MetricCom
         p = exact_stratified_mid_p(tables)
     else:  # the convolution grows with n²; at this size the chi-square is as good
         p = chi2_one_sf(statistic)
-    return MetricComparison(
-        "success",
-        "exact stratified (CMH) mid-p" if exact else "Cochran-Mantel-Haenszel chi-square",
-        base.n,
-        cand.n,
-        rate_b,
-        rate_c,
-        rate_c - rate_b,
-        odds_ratio,
-        statistic,
-        p,
-    )
+    test = "exact stratified (CMH) mid-p" if exact else "Cochran-Mantel-Haenszel chi-square"
+    return test, statistic, p
 
 
 def _tables(
