@@ -401,6 +401,13 @@ class WindowResult:
     trend: TrendResult | None = None
     success_trend: TrendResult | None = None
 
+    @property
+    def avg_tokens(self) -> float | None:
+        """Input plus output tokens a run (None when the window has neither)."""
+        if self.avg_input_tokens is None and self.avg_output_tokens is None:
+            return None
+        return (self.avg_input_tokens or 0) + (self.avg_output_tokens or 0)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

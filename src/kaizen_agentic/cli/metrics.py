@@ -302,11 +302,6 @@ def _windows_table(view: MetricsView) -> str:
 
     rows = []
     for w in view.windows:
-        token_sum = (
-            (w.avg_input_tokens or 0) + (w.avg_output_tokens or 0)
-            if w.avg_input_tokens is not None or w.avg_output_tokens is not None
-            else None
-        )
         rows.append(
             [
                 w.window,
@@ -315,7 +310,7 @@ def _windows_table(view: MetricsView) -> str:
                 number(w.quality_score),
                 number(w.avg_quality_score),
                 number(w.avg_cost_usd),
-                tokens(token_sum),
+                tokens(w.avg_tokens),
                 number(w.avg_completion_time_s),
                 number(w.collaboration_score),
                 verdict(w.trend.verdict if w.trend else w.status),

@@ -290,11 +290,6 @@ def _windows_table(view: AgentView) -> str:
     ]
     rows = []
     for w in view.windows:
-        tokens = (
-            (w.avg_input_tokens or 0) + (w.avg_output_tokens or 0)
-            if w.avg_input_tokens is not None or w.avg_output_tokens is not None
-            else None
-        )
         rows.append(
             [
                 escape(w.window),
@@ -303,7 +298,7 @@ def _windows_table(view: AgentView) -> str:
                 _num(number(w.quality_score)),
                 _num(number(w.avg_quality_score)),
                 _num(f"${w.avg_cost_usd:.3f}" if w.avg_cost_usd is not None else "-"),
-                _num(tokens_text(tokens)),
+                _num(tokens_text(w.avg_tokens)),
                 _num(f"{number(w.avg_completion_time_s)}s"),
                 _trend_cell(w.trend, w.status),
                 _trend_cell(w.success_trend, w.status),
