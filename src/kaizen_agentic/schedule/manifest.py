@@ -178,14 +178,7 @@ def load_schedule(path: Path) -> Schedule:
 
 def parse_schedule_text(text: str, *, source: str = "schedule.yml") -> Schedule:
     """:func:`load_schedule` for text already in memory."""
-    try:
-        # Text decoded from a file is always encodable; text built in memory
-        # may hold lone surrogates, which the YAML reader cannot take.
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ScheduleError(
-            f"{source}: not valid Unicode text (character {exc.start}); save the file as UTF-8"
-        ) from None
+    _check_unicode(text, source)
     try:
         data = load_yaml(text, source=source)
     except DuplicateKeyError as exc:
@@ -197,16 +190,22 @@ def parse_schedule_text(text: str, *, source: str = "schedule.yml") -> Schedule:
 
 def _load_text(text: str, *, source: str, duplicates: list[DuplicateKeyError]) -> Any:
     """The YAML document in *text*, repeated keys collected into *duplicates*."""
+    _check_unicode(text, source)
+    try:
+        return load_yaml(text, source=source, duplicates=duplicates)
+    except YamlError as exc:
+        raise ScheduleError(exc.message) from None
+
+
+def _check_unicode(text: str, source: str) -> None:
+    # Text decoded from a file is always encodable; text built in memory
+    # may hold lone surrogates, which the YAML reader cannot take.
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ScheduleError(
             f"{source}: not valid Unicode text (character {exc.start}); save the file as UTF-8"
         ) from None
-    try:
-        return load_yaml(text, source=source, duplicates=duplicates)
-    except YamlError as exc:
-        raise ScheduleError(exc.message) from None
 
 
 def check_schedule(path: Path, known_agents: Iterable[str] | None = None) -> ScheduleReport:
