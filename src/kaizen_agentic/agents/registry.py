@@ -250,9 +250,7 @@ class AgentRegistry:
         """Like :meth:`resolve`, raising :class:`AgentNotFoundError` for an unknown agent."""
         resolved = self.resolve(name)
         if resolved is None:
-            raise AgentNotFoundError(
-                f"agent '{name}' not found in registry — run: kaizen-agentic list"
-            )
+            raise AgentNotFoundError(not_found_message(name))
         return resolved
 
     def measured_against(self, name: str, run_version: str | None) -> dict[str, str] | None:
@@ -333,3 +331,8 @@ def _plugin_name(folder: Path) -> str:
         manifest = None
     name = manifest.get("name") if isinstance(manifest, dict) else None
     return name if isinstance(name, str) and name.strip() else folder.name
+
+
+def not_found_message(name: str) -> str:
+    """What every command says of an agent the registry does not know."""
+    return f"agent '{name}' not found in registry — run: kaizen-agentic list"

@@ -20,6 +20,7 @@ from typing import Any
 
 from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.agents import AgentRegistry
+from kaizen_agentic.agents.registry import not_found_message
 from kaizen_agentic.errors import KaizenError
 from kaizen_agentic.metrics.render import performance_summary_markdown
 from kaizen_agentic.names import validate_name
@@ -269,7 +270,7 @@ def render_bundle_markdown(bundle: PrepareBundle) -> str:
     if bundle.agent_prompt_found and bundle.agent_prompt is not None:
         parts += [nest_headings(bundle.agent_prompt.rstrip(), 2), ""]
     else:
-        parts += [f"agent '{agent}' not found in registry — run: kaizen-agentic list", ""]
+        parts += [not_found_message(agent), ""]
     if bundle.meta:
         parts += _target_markdown(bundle)
     parts += ["## Project Memory", ""]
@@ -307,7 +308,7 @@ def _target_markdown(bundle: PrepareBundle) -> list[str]:
         parts += [
             nest_headings(target.prompt.rstrip(), 3)
             if target.prompt
-            else f"agent '{target.agent}' not found in registry — run: kaizen-agentic list",
+            else not_found_message(target.agent),
             "",
         ]
         parts += section_body(section, level=3)
