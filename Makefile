@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml
 	@if ! $(BIN)/python -c 'import sys' >/dev/null 2>&1; then rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
-	@# an editable install compiles nothing; with PYTHONDONTWRITEBYTECODE set every
-	@# command would compile the package again (~50 ms), as a wheel install never does
+	@# an editable install compiles nothing, and with PYTHONDONTWRITEBYTECODE set every
+	@# command would compile the package again (~50 ms); pip compiles a wheel install
 	$(BIN)/python -m compileall -q src
 	@touch $(STAMP)
 

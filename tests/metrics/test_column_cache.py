@@ -62,6 +62,7 @@ def test_one_new_record_writes_the_delta_and_leaves_the_base(tmp_path: Path) -> 
     assert same(load_columns(path, cache), fresh(path))
     assert (cache / "columns.npz").read_bytes() == base
     assert (cache / DELTA_FILE).stat().st_size < len(base)
+    assert (cache / DELTA_FILE).stat().st_size < 16 * 1024  # one row: a few kilobytes
     append(path, 401, 3)  # the delta grows; the base still stays
     assert same(load_columns(path, cache), fresh(path))
     assert (cache / "columns.npz").read_bytes() == base
