@@ -94,8 +94,8 @@ n = len(builder.build())
 """,
     "msgspec, as in metrics/columns.py": """
 import os
-from kaizen_agentic.metrics.columns import _parse_tail
-n = len(_parse_tail(Path(path), 0, os.path.getsize(path))[0])
+from kaizen_agentic.metrics.columns import read_range
+n = len(read_range(Path(path), 0, os.path.getsize(path)).columns)
 """,
     "pyarrow.json.read_json, schema": """
 import pyarrow as pa, pyarrow.json as pj, pyarrow.compute as pc

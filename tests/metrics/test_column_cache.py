@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from kaizen_agentic.metrics.column_cache import DELTA_FILE, load_columns
-from kaizen_agentic.metrics.columns import Columns, _parse_tail
+from kaizen_agentic.metrics.columns import Columns, read_range
 
 
 def line(i: int, **extra: object) -> str:
@@ -34,7 +34,7 @@ def append(path: Path, first: int, count: int) -> None:
 
 
 def fresh(path: Path) -> Columns:
-    return _parse_tail(path, 0, path.stat().st_size)[0]
+    return read_range(path, 0, path.stat().st_size).columns
 
 
 def same(a: Columns, b: Columns) -> bool:

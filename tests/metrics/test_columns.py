@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from kaizen_agentic._time import parse_timestamp
 from kaizen_agentic.errors import MalformedLineWarning
 from kaizen_agentic.metrics.column_cache import load_columns
-from kaizen_agentic.metrics.columns import FIELDS, LABELS, Columns, _parse_tail
+from kaizen_agentic.metrics.columns import FIELDS, LABELS, Columns, read_range
 
 GOOD = '{"success":true,"timestamp":"2026-05-01T10:00:00Z","quality_score":0.5}'
 
@@ -78,7 +78,7 @@ def reference(lines: list[bytes]) -> Columns:
 
 
 def parse(path: Path) -> Columns:
-    return _parse_tail(path, 0, path.stat().st_size)[0]
+    return read_range(path, 0, path.stat().st_size).columns
 
 
 def assert_same(got: Columns, want: Columns) -> None:

@@ -235,18 +235,6 @@ def warn_malformed(path: Path, numbers: Iterable[int]) -> None:
         )
 
 
-def _parse_tail(
-    path: Path, start: int, end: int, *, root: Path | None = None
-) -> tuple[Columns, int, list[int]]:
-    """Parse the complete lines in [start, end); a torn last line waits for its newline.
-
-    Malformed lines are reported with their line number and returned, so
-    the cache can report them again on later reads.
-    """
-    parsed = read_range(path, start, end, root=root)
-    return parsed.columns, parsed.consumed, parsed.malformed
-
-
 @dataclass
 class ParsedRange:
     """What one read of a byte range found."""
@@ -262,7 +250,11 @@ PARALLEL_BYTES = 32 * 1024 * 1024
 
 
 def read_range(path: Path, start: int, end: int, *, root: Path | None = None) -> ParsedRange:
-    """:func:`_parse_tail` plus the attachment lines met, for the caller to apply.
+    """Parse the complete lines in [start, end); a torn last line waits for its newline.
+
+    Malformed lines are warned about by line number and returned, so the
+    cache can report them again on later reads; attachment lines are
+    returned for the caller to apply.
 
     A long range is read in two halves at once, the second in a forked
     child (:mod:`kaizen_agentic.metrics.column_halves`); the result is the
