@@ -44,54 +44,6 @@ CANDIDATES = {
     "reading the bytes only": "n = Path(path).read_bytes().count(b'\\n')\n",
     "stdlib json.loads per line": "from json import loads\n" + _LINES,
     "orjson.loads per line": "from orjson import loads\n" + _LINES,
-    "msgspec Struct, decode_lines": f"""
-import msgspec
-from kaizen_agentic.metrics.columns import ColumnBuilder
-NAN = float("nan")
-class Cost(msgspec.Struct, frozen=True):
-    usd: float | None = NAN
-    input_tokens: float | None = NAN
-    output_tokens: float | None = NAN
-    tool_invocations: float | None = NAN
-class Collaboration(msgspec.Struct, frozen=True):
-    handoffs: float | None = NAN
-    messages: float | None = NAN
-    helpfulness: float | None = NAN
-class Primary(msgspec.Struct, frozen=True):
-    value: float | None = NAN
-    target: float | None = NAN
-EMPTY_COST, EMPTY_COLLAB, EMPTY_PRIMARY = Cost(), Collaboration(), Primary()
-class Record(msgspec.Struct):
-    timestamp: str
-    success: bool
-    quality_score: float | None = NAN
-    execution_time_s: float | None = NAN
-    cost: Cost = EMPTY_COST
-    collaboration: Collaboration = EMPTY_COLLAB
-    primary_metric: Primary = EMPTY_PRIMARY
-decoder = msgspec.json.Decoder(Record)
-builder = ColumnBuilder()
-epoch = builder._epoch
-with open(path, "rb") as handle:
-    pending = b""
-    while block := handle.read({CHUNK}):
-        data = pending + block
-        cut = data.rfind(b"\\n") + 1
-        pending = data[cut:]
-        records = decoder.decode_lines(data[:cut])
-        builder.ts.extend([epoch(r.timestamp) for r in records])
-        builder.success.extend([r.success for r in records])
-        v = builder.values
-        v["quality"].extend([NAN if r.quality_score is None else r.quality_score for r in records])
-        v["time_s"].extend([NAN if r.execution_time_s is None else r.execution_time_s for r in records])
-        for name in ("usd", "input_tokens", "output_tokens", "tool_invocations"):
-            v[name].extend([NAN if (x := getattr(r.cost, name)) is None else x for r in records])
-        for name in ("handoffs", "messages", "helpfulness"):
-            v[name].extend([NAN if (x := getattr(r.collaboration, name)) is None else x for r in records])
-        v["primary_value"].extend([NAN if r.primary_metric.value is None else r.primary_metric.value for r in records])
-        v["primary_target"].extend([NAN if r.primary_metric.target is None else r.primary_metric.target for r in records])
-n = len(builder.build())
-""",
     "msgspec, as in metrics/columns.py": """
 import os
 from kaizen_agentic.metrics.columns import parse_range
