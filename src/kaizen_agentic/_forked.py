@@ -1,7 +1,8 @@
-"""Work done in a forked child, its result streamed back through a pipe.
+"""Work done in a forked child: its result streamed back through a pipe, or
+left to finish on its own.
 
-Used for the one CPU-bound job big enough to pay for a second core: the
-cold parse of a long history. Fork, not spawn: the child starts with the
+Used for the jobs big enough to pay for a second core: the cold parse of a
+long history, and writing the column cache it produced. Fork, not spawn: the child starts with the
 parent's imports already loaded, so it costs milliseconds instead of the
 0.2 s of a fresh interpreter. A child is only forked from a process that
 runs one thread: fork copies no other thread, so a lock another thread held
@@ -76,3 +77,32 @@ def forked(work: Callable[[BinaryIO], None]) -> Iterator[io.BufferedReader | Non
         reader.close()
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
+
+
+def start(work: Callable[[], None]) -> int | None:
+    """Run ``work()`` in a child left to finish on its own; its pid for :func:`reap`.
+
+    None when no child could be started: the caller then does the work
+    itself. A failure in the child stays there (it only means the work is
+    not done).
+    """
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: never returns into the caller's code
+        status = 1
+        try:
+            work()
+            status = 0
+        except BaseException:
+            pass
+        finally:
+            os._exit(status)
+    return pid
+
+
+def reap(pid: int) -> None:
+    """Wait for the child *pid* started by :func:`start` to finish."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)

@@ -16,6 +16,7 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import io
 import os
 import stat
 from collections.abc import Iterator
@@ -102,7 +103,7 @@ def open_regular(root: Path | None, path: Path, flags: int = os.O_RDONLY, mode: 
     return fd
 
 
-def open_read(root: Path | None, path: Path) -> BinaryIO:
+def open_read(root: Path | None, path: Path) -> io.BufferedReader:
     """*path* opened for binary reading, checked as :func:`open_regular` does."""
     return os.fdopen(open_regular(root, path), "rb")
 
@@ -236,6 +237,10 @@ def exclusive_lock(lock_path: Path, *, root: Path | None = None) -> Iterator[Non
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
+        # unlocked, not only closed: a child forked inside the block shares the
+        # descriptor's lock, and would otherwise hold it until it exits
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
 
