@@ -1,5 +1,5 @@
-"""Work done in a forked child: its result streamed back through a pipe, or
-left to finish on its own.
+"""Work done in a forked child: its result read back from memory, or left
+to finish on its own.
 
 Used for the jobs big enough to pay for a second core: the cold parse of a
 long history, and writing the column cache it produced. Fork, not spawn: the child starts with the
@@ -36,47 +36,80 @@ def can_fork() -> bool:
     return cores >= 2
 
 
-@contextlib.contextmanager
-def forked(work: Callable[[BinaryIO], None]) -> Iterator[io.BufferedReader | None]:
-    """Run ``work(writer)`` in a child process; yield a reader of what it writes.
+class Child:
+    """A forked child at work: its pid, and what it wrote once it is done."""
 
-    Yields None when no child could be started. A child that fails stops
-    writing: the reader then ends early, which the caller must treat as "do
-    it yourself". Leaving the block closes the reader (a child still writing
-    gets EPIPE and exits) and reaps the child; leaving it by an exception
-    kills the child first, so nothing waits on work nobody will read.
+    def __init__(self, pid: int, done: int, output: int) -> None:
+        self.pid = pid
+        self._done, self._output = done, output
+
+    def result(self) -> io.BufferedReader | None:
+        """A reader of what the work wrote, once it has finished; None when it failed.
+
+        Waits for the child. The output is read from memory (a memfd), not
+        through a pipe: at 36 MB a pipe's many small copies and switches cost
+        ~0.05 s, reading it back ~0.015 s.
+        """
+        finished = os.read(self._done, 1) == _DONE
+        if not finished:
+            return None
+        os.lseek(self._output, 0, os.SEEK_SET)
+        return os.fdopen(os.dup(self._output), "rb")
+
+    def close(self) -> None:
+        os.close(self._done)
+        os.close(self._output)
+
+
+_DONE = b"+"
+
+
+@contextlib.contextmanager
+def forked(work: Callable[[BinaryIO], None]) -> Iterator[Child | None]:
+    """Run ``work(writer)`` in a child process; yield the :class:`Child`.
+
+    Yields None when no child could be started. A child that fails or dies
+    never reports done: :meth:`Child.result` is then None, which the caller
+    must treat as "do it yourself". Leaving the block reaps the child;
+    leaving it by an exception kills the child first, so nothing waits on
+    work nobody will read.
     """
-    read_end, write_end = os.pipe()
+    try:
+        output = os.memfd_create("kaizen-forked", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):
+        yield None
+        return
+    done_read, done_write = os.pipe()
     try:
         pid = os.fork()
     except OSError:
-        os.close(read_end)
-        os.close(write_end)
+        for fd in (output, done_read, done_write):
+            os.close(fd)
         yield None
         return
     if pid == 0:  # the child: never returns into the caller's code
         status = 1
         try:
-            os.close(read_end)
-            with os.fdopen(write_end, "wb") as writer:
+            os.close(done_read)
+            with os.fdopen(os.dup(output), "wb") as writer:
                 work(writer)
+            os.write(done_write, _DONE)
             status = 0
-        except BaseException:  # any failure only means a short stream
+        except BaseException:  # any failure only means no result
             pass
         finally:
             os._exit(status)
-    os.close(write_end)
-    reader = os.fdopen(read_end, "rb")
+    os.close(done_write)
+    child = Child(pid, done_read, output)
     try:
-        yield reader
+        yield child
     except BaseException:  # the caller gave up (an error, Ctrl-C): so does the child
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         raise
     finally:
-        reader.close()
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+        child.close()
+        reap(pid)
 
 
 def start(work: Callable[[], None]) -> int | None:
@@ -103,6 +136,6 @@ def start(work: Callable[[], None]) -> int | None:
 
 
 def reap(pid: int) -> None:
-    """Wait for the child *pid* started by :func:`start` to finish."""
+    """Wait for the child *pid* to finish."""
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)

@@ -3,10 +3,10 @@
 :func:`kaizen_agentic.metrics.columns.read_range` hands a range
 over :data:`~kaizen_agentic.metrics.columns.PARALLEL_BYTES` here. The range
 is split at a line start; a forked child (:mod:`kaizen_agentic._forked`)
-parses the second half and streams its columns back — a pickled header,
-then each column's raw bytes — straight into full-length arrays, while this
-process parses the first half and lets its own columns go one by one as
-they are copied. The result is the same as one read of the whole, line
+parses the second half and writes its columns — a pickled header, then
+each column's raw bytes — which are read straight into full-length arrays,
+while this process parses the first half and lets its own columns go one by
+one as they are copied. The result is the same as one read of the whole, line
 numbers and label codes included; without a child, or when it fails, the
 range is read here.
 """
@@ -43,12 +43,16 @@ def parse_halves(path: Path, start: int, end: int, root: Path) -> ParsedRange:
     def second_half(out: BinaryIO) -> None:
         _send(parse_range(path, middle, end, root), out)
 
-    with forked(second_half) as stream:
+    with forked(second_half) as child:
         first = parse_range(path, start, middle, root)
-        if stream is None:  # no child: read its half here
+        if child is None:  # no child: read its half here
             second = parse_range(path, middle, end, root)
             return _join(first, second, first.columns.concat(second.columns))
-        received = _receive(stream, first)
+        stream = child.result()
+        received = None
+        if stream is not None:
+            with stream:
+                received = _receive(stream, first)
     if received is None:  # the child failed, and the first half is spent: read it all
         return parse_range(path, start, end, root)
     second, columns = received
