@@ -223,3 +223,86 @@ def test_generated_records_read_as_json_loads_reads_them(
     lines = [json.dumps(r, sort_keys=sort_keys, ensure_ascii=False).encode() for r in generated]
     path.write_bytes(b"".join(line + b"\n" for line in lines))
     assert_same(parse(path), reference(lines))
+
+
+hex_id = st.text(alphabet="0123456789abcdefABCDEF", min_size=32, max_size=32)
+odd_id = st.one_of(
+    # one character that int(..., 16) may accept and a digit table would not
+    st.builds(
+        lambda head, c, tail: head + c + tail,
+        st.text(alphabet="0123456789abcdef", min_size=7, max_size=7),
+        st.sampled_from(["_", "+", " ", "g", "é", "٣"]),
+        st.text(alphabet="0123456789abcdef", min_size=24, max_size=24),
+    ),
+    st.text(max_size=40),
+    st.none(),
+    st.integers(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(hex_id, min_size=1, max_size=20), st.lists(odd_id, max_size=3), st.randoms())
+def test_a_chunk_of_ids_hashes_as_each_id_does(usual: list[str], odd: list[Any], rng: Any) -> None:
+    from kaizen_agentic.metrics.columns import _id_hashes, id_hash
+
+    ids: list[Any] = [*usual, *odd]
+    rng.shuffle(ids)
+    assert _id_hashes(ids).tolist() == [id_hash(i) for i in ids]
+
+
+canonical = st.datetimes(
+    min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)
+).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ").rjust(20, "0"))
+
+
+def one_field_off(moment: datetime, field: int, value: int) -> str:
+    """*moment* in canonical form with one field (year, month, ... second) set to *value*."""
+    parts = [moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second]
+    parts[field] = value
+    return "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*parts)
+
+
+odd_stamp = st.one_of(
+    # twenty characters that look canonical, one field at or past its edge
+    st.builds(
+        one_field_off,
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+        st.integers(0, 5),
+        st.sampled_from([0, 13, 24, 28, 29, 30, 31, 32, 59, 60, 61, 99]),
+    ),
+    canonical.map(lambda s: s.replace("T", " ")),
+    canonical.map(lambda s: s.replace("Z", "z")),
+    canonical.map(lambda s: s[:5] + "٠" + s[6:]),  # a digit numpy's table would not read
+    canonical.map(lambda s: s[:-1] + "+00:00"),
+    st.text(max_size=24),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(canonical, min_size=1, max_size=20), st.lists(odd_stamp, max_size=4), st.randoms())
+def test_a_chunk_of_timestamps_converts_as_each_one_does(
+    usual: list[str], odd: list[str], rng: Any
+) -> None:
+    from kaizen_agentic.metrics.columns import _epoch, _epochs
+
+    stamps = [*usual, *odd]
+    rng.shuffle(stamps)
+    expected = [math.nan if (e := _epoch(s)) is None else e for s in stamps]
+    assert np.array_equal(_epochs(stamps), np.asarray(expected), equal_nan=True)
+
+
+def test_calendar_edges_convert_as_the_scalar_parser_does() -> None:
+    from kaizen_agentic.metrics.columns import _epoch, _epochs
+
+    edges = [
+        f"{year}-02-{day}T12:00:00Z"
+        for year in ("1900", "2000", "2023", "2024", "2100")
+        for day in ("28", "29", "30")
+    ]
+    edges += [f"2024-{m:02d}-{d}T00:00:00Z" for m in range(1, 13) for d in ("30", "31", "32")]
+    edges += ["0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]
+    edges += ["2024-12-31T24:00:00Z", "2024-12-31T23:60:00Z", "2024-12-31T23:59:60Z"]
+    expected = [math.nan if (e := _epoch(s)) is None else e for s in edges]
+    # February 29 and 30 of 1900, 2023, 2100, the 30th in 2000 and 2024; day 32, April 31, ...
+    assert sum(math.isnan(e) for e in expected) == 8 + 18 + 1 + 3
+    assert np.array_equal(_epochs(edges), np.asarray(expected), equal_nan=True)

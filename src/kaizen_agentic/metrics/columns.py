@@ -626,15 +626,10 @@ def _decoder() -> Any:
     return msgspec.json.Decoder(row)
 
 
-_HEX = np.full(256, -1, dtype=np.int64)
-for _index, _char in enumerate(b"0123456789abcdef"):
-    _HEX[_char] = _index
-for _index, _char in enumerate(b"ABCDEF", start=10):
-    _HEX[_char] = _index
-
-
 def _id_hashes(ids: list[Any]) -> IdArray:
     """:func:`id_hash` of each id, vectorised for the usual 32-hex-digit ids."""
+    import binascii
+
     count = len(ids)
     try:  # map/join run in C; a None or a number among the ids raises TypeError
         uniform = set(map(len, ids)) == {32}
@@ -643,17 +638,19 @@ def _id_hashes(ids: list[Any]) -> IdArray:
         uniform, joined = False, ""
     if uniform and joined.isascii():
         chars = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(count, 32)
-        digits = _HEX[chars[:, :16]]
-        if bool(np.all(digits >= 0)):
-            value = np.zeros(count, dtype=np.uint64)
-            for column in range(16):
-                value = (value << np.uint64(4)) | digits[:, column].astype(np.uint64)
-            return value.view(np.int64)
+        try:  # the first 16 hex digits of each id, as a big-endian 64-bit number
+            digits = binascii.unhexlify(chars[:, :16].tobytes())
+        except binascii.Error:  # a character that is not a hex digit
+            digits = b""
+        if digits:
+            return np.frombuffer(digits, dtype=">i8").astype(np.int64)
     return np.fromiter((id_hash(i) for i in ids), dtype=np.int64, count=count)
 
 
-_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
-_SEPARATORS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":", 19: "Z"}
+_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
+_SEPARATOR_AT = np.array([4, 7, 10, 13, 16, 19])
+_SEPARATORS = np.frombuffer(b"--T::Z", dtype=np.uint8)
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def _epochs(stamps: list[str]) -> FloatArray:
@@ -664,9 +661,8 @@ def _epochs(stamps: list[str]) -> FloatArray:
     :func:`parse_timestamp` one at a time, so the result is the same either way.
     """
     count = len(stamps)
-    lengths = np.fromiter(map(len, stamps), dtype=np.int64, count=count)
     joined = "".join(stamps)
-    if bool(np.all(lengths == 20)) and joined.isascii():
+    if set(map(len, stamps)) == {20} and joined.isascii():
         # the usual case: one bytes object, twenty a row, no per-string work
         chars: npt.NDArray[np.unsignedinteger[Any]] = np.frombuffer(
             joined.encode("ascii"), dtype=np.uint8
@@ -674,32 +670,22 @@ def _epochs(stamps: list[str]) -> FloatArray:
         ok = np.ones(count, dtype=bool)
     else:
         chars = np.array(stamps, dtype="U20").view(np.uint32).reshape(count, 20)
-        ok = lengths == 20
-    digits = chars[:, _DIGITS].astype(np.int64) - ord("0")
-    ok &= np.all((digits >= 0) & (digits <= 9), axis=1)
-    for column, separator in _SEPARATORS.items():
-        ok &= chars[:, column] == ord(separator)
-    d = digits
-    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    month, day = d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
-    hour, minute, second = (
-        d[:, 8] * 10 + d[:, 9],
-        d[:, 10] * 10 + d[:, 11],
-        d[:, 12] * 10 + d[:, 13],
-    )
+        ok = np.fromiter(map(len, stamps), dtype=np.int64, count=count) == 20
+    digits = chars[:, _DIGITS].astype(np.int32) - ord("0")
+    ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
+    ok &= (chars[:, _SEPARATOR_AT] == _SEPARATORS).all(axis=1)
+    # two-digit numbers: century, year, month, day, hour, minute, second
+    pairs = digits[:, 0::2] * 10 + digits[:, 1::2]
+    year = pairs[:, 0] * 100 + pairs[:, 1]
+    month, day, hour, minute, second = (pairs[:, i] for i in range(2, 7))
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
     ok &= (year >= 1) & (month >= 1) & (month <= 12) & (hour < 24) & (minute < 60)
     ok &= second < 60
-    ok &= (day >= 1) & (day <= month_days[np.where(ok, month, 0)] + (leap & (month == 2)))
-    # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, days_from_civil)
-    y = year - (month <= 2)
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    days = era * 146097 + doe - 719468
-    result: FloatArray = (days * 86400 + hour * 3600 + minute * 60 + second).astype(np.float64)
+    ok &= (day >= 1) & (day <= _MONTH_DAYS[np.where(ok, month, 0)] + (leap & (month == 2)))
+    # numpy's calendar turns months since 1970 into days since 1970 (proleptic Gregorian)
+    months = (year.astype(np.int64) - 1970) * 12 + np.where(ok, month, 1) - 1
+    days = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) + day - 1
+    result: FloatArray = (days * 86400 + (hour * 3600 + minute * 60 + second)).astype(np.float64)
     for index in np.flatnonzero(~ok):
         moment = _epoch(stamps[index])
         result[index] = np.nan if moment is None else moment
