@@ -22,8 +22,7 @@ from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
-from operator import attrgetter, is_not
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -517,29 +516,30 @@ class _Fields:
         self.sections: dict[str, list[Any] | None] = {}
 
     def of(self, path: tuple[str, ...], default: Any) -> Iterable[Any] | None:
-        """The values at *path*, lazily; None when every row has the *default* there.
+        """The values at *path*; None when every row has the *default* there.
 
-        Absence is settled by a scan that stops at the first row with a value,
-        so a field the rows carry costs one pass, not a list and a pass.
+        A field whose first row has a value is taken lazily (one pass). One
+        whose first row lacks it is usually absent from every row: it is
+        listed and counted (``list.count`` checks identity first, in C),
+        which settles absence faster than a scan. A section equal to its
+        empty default has no field set, so counting it as absent is exact.
         """
         outer, *inner = path
         parts: list[Any] | None = self.rows
         if inner:
             if outer not in self.sections:
                 section = list(map(attrgetter(outer), self.rows))
-                self.sections[outer] = (
-                    None if _all_are(section, _SECTION_DEFAULTS[outer]) else section
-                )
+                empty = _SECTION_DEFAULTS[outer]
+                absent = section[0] is empty and section.count(empty) == len(section)
+                self.sections[outer] = None if absent else section
             parts = self.sections[outer]
         if parts is None:
             return None
         getter = attrgetter(inner[0] if inner else outer)
-        return None if _all_are(map(getter, parts), default) else map(getter, parts)
-
-
-def _all_are(items: Iterable[Any], value: Any) -> bool:
-    """Whether every item is *value* itself (stops at the first that is not)."""
-    return not any(map(is_not, items, repeat(value)))
+        if getter(parts[0]) is not default:
+            return map(getter, parts)
+        values = list(map(getter, parts))
+        return None if values.count(default) == len(values) else values
 
 
 def _label_codes(
