@@ -203,3 +203,45 @@ def test_verdicts_api_takes_a_config_mapping_and_refuses_a_bad_one() -> None:
         assert "trend.min_points" in str(exc)
     else:
         raise AssertionError("a min_points below 3 was accepted")
+
+
+def test_the_judged_version_is_the_latest_run_that_carries_one() -> None:
+    from kaizen_agentic.analysis.evidence import _judged_version
+    from kaizen_agentic.metrics.columns import Columns
+
+    def judged(versions: list[str | None], times: list[int]) -> str | None:
+        records = [
+            {"timestamp": f"2026-05-01T10:00:{t:02d}Z", "success": True}
+            | ({"agent_version": v} if v else {})
+            for v, t in zip(versions, times, strict=True)
+        ]
+        return _judged_version(Columns.from_records(records), None)
+
+    # the last run has no version: the latest that has one is judged
+    assert judged(["v1", "v2", None], [1, 3, 5]) == "v2"
+    # out of time order, the latest by time wins; of two at the same second, the first
+    assert judged(["v2", "v1", "v3"], [9, 3, 9]) == "v2"
+    assert judged(["v1", "v2"], [1, 2]) == "v2"
+    assert judged([None, None], [1, 2]) is None
+
+
+def test_the_evidence_digest_names_every_number_read() -> None:
+    from kaizen_agentic.analysis.evidence import _digest, evidence_from_columns
+    from kaizen_agentic.analysis.windows import Feedback
+    from kaizen_agentic.config import Config, defaults
+
+    def records(quality: float) -> Columns:
+        return Columns.from_records(
+            {"timestamp": f"2026-05-{d:02d}T10:00:00Z", "success": True, "quality_score": q}
+            for d, q in ((1, 0.5), (2, quality), (3, 0.7))
+        )
+
+    def digest(columns: Columns) -> str:
+        config = Config(defaults())
+        return evidence_from_columns("coach", columns, config=config, with_runs=False).digest
+
+    first, again, changed = records(0.6), records(0.6), records(0.61)
+    # computed beside the analysis, it is the digest of the columns themselves
+    assert digest(first) == _digest(first, Feedback()) == digest(again)
+    assert digest(changed) != digest(first)
+    assert len(digest(first)) == 64

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -274,6 +274,7 @@ def evidence_from_columns(
             )
         )
 
+    fingerprint = _digest_soon(columns, feedback) if digest else (lambda: "")
     measured = measure(columns)
     # the current version's runs, for the rules; a summary needs none of it
     version = _judged_version(columns, resolved) if with_runs else None
@@ -303,7 +304,7 @@ def evidence_from_columns(
         primary_values=_primary_values(columns, metric),
         cost=_cost_periods(columns, now),
         recent_quality=_recent_quality(columns),
-        digest=_digest(columns, feedback) if digest else "",
+        digest=fingerprint(),
         trend_cache=trend_cache,
         usage_by_version=_usage_by(columns, "version"),
         usage_by_source=_usage_by(columns, "source"),
@@ -455,15 +456,16 @@ def _iso(epoch: float) -> str:
 def _judged_version(columns: Columns, resolved: ResolvedAgent | None) -> str | None:
     """The version whose runs the rules judge; None when no record carries one."""
     codes = columns.labels["version"]
-    if not len(columns) or not (codes >= 0).any():
+    versioned = codes >= 0
+    if not len(columns) or not versioned.any():
         return None
     if resolved is not None:
         code = columns.label_codes("version", resolved.agent_version)
         if code >= 0 and (codes == code).any():
             return resolved.agent_version
-    versioned = np.flatnonzero(codes >= 0)
-    latest = versioned[int(np.argmax(columns.ts[versioned]))]
-    return columns.vocab["version"][int(codes[latest])]
+    # the first latest versioned run; no index array or copy of a million times
+    ts = columns.ts if versioned.all() else np.where(versioned, columns.ts, -np.inf)
+    return columns.vocab["version"][int(codes[int(np.argmax(ts))])]
 
 
 def _last_seen(columns: Columns) -> dict[str, datetime]:
@@ -527,6 +529,25 @@ def _recent_quality(columns: Columns) -> tuple[float, ...]:
     quality = columns.values["quality"]
     present = quality[~np.isnan(quality)][-RECENT_QUALITY_POINTS:]
     return tuple(round(float(v), 6) for v in present)
+
+
+def _digest_soon(columns: Columns, feedback: Feedback) -> Callable[[], str]:
+    """Start :func:`_digest` on a thread; what it returns waits for the hex digest.
+
+    hashlib lets go of the GIL over large buffers, so at a million rows the
+    ~50 ms of sha256 runs beside the rest of the analysis.
+    """
+    import threading
+
+    found: list[str] = []
+    worker = threading.Thread(target=lambda: found.append(_digest(columns, feedback)))
+    worker.start()
+
+    def wait() -> str:
+        worker.join()
+        return found[0] if found else _digest(columns, feedback)
+
+    return wait
 
 
 def _digest(columns: Columns, feedback: Feedback) -> str:
