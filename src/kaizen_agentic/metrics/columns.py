@@ -546,23 +546,40 @@ def _label_codes(
     fields: _Fields, options: tuple[tuple[str, ...], ...], vocab: dict[str, int], count: int
 ) -> npt.NDArray[np.int32]:
     """Codes into *vocab* of each row's label (the first option that is one), -1 for none."""
-    words: list[Any] | None = None
+    words: Iterable[Any] | None = None
     for path in options:
         found = fields.of(path, None)
         if found is None:
             continue
         if words is None:
-            words = list(found)
+            words = found
         else:  # a blank first option gives way to the next, as in the reference path
             words = [w if w and not w.isspace() else f for w, f in zip(words, found, strict=True)]
     if words is None:
         return np.full(count, -1, dtype=np.int32)
-    # normalise each distinct word once, not once a row
-    table = dict.fromkeys(words, -1)
-    for word in table:
-        if _is_label(word):
-            table[word] = vocab.setdefault(word.strip()[:MAX_LABEL], len(vocab))
-    return np.fromiter(map(table.__getitem__, words), dtype=np.int32, count=count)
+    # one pass: a dict lookup a row, each distinct word normalised once
+    return np.fromiter(map(_Codes(vocab).__getitem__, words), dtype=np.int32, count=count)
+
+
+class _Codes(dict[Any, int]):
+    """Word -> code in *vocab*; a word met for the first time is normalised and added.
+
+    Codes are handed out in order of first appearance, as the reference
+    builder does.
+    """
+
+    def __init__(self, vocab: dict[str, int]) -> None:
+        super().__init__()
+        self.vocab = vocab
+
+    def __missing__(self, word: Any) -> int:
+        code = (
+            self.vocab.setdefault(word.strip()[:MAX_LABEL], len(self.vocab))
+            if _is_label(word)
+            else -1
+        )
+        self[word] = code
+        return code
 
 
 def _add_line(builder: ColumnBuilder, decoder: Any, raw: bytes) -> bool:
