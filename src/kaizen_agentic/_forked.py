@@ -2,11 +2,11 @@
 to finish on its own.
 
 Used for the jobs big enough to pay for a second core: the cold parse of a
-long history, and writing the column cache it produced. Fork, not spawn: the child starts with the
-parent's imports already loaded, so it costs milliseconds instead of the
-0.2 s of a fresh interpreter. A child is only forked from a process that
-runs one thread: fork copies no other thread, so a lock another thread held
-would never be released in the child.
+long history, and writing the column cache it produced. Fork, not spawn: the
+child starts with the parent's imports already loaded, so it costs
+milliseconds instead of the 0.2 s of a fresh interpreter. A child is only
+forked from a process that runs one thread: fork copies no other thread, so
+a lock another thread held would never be released in the child.
 """
 
 from __future__ import annotations
