@@ -473,7 +473,8 @@ def _add_rows(builder: ColumnBuilder, rows: list[Any]) -> None:
 
     Each column is pulled out with one C-level ``map`` into ``np.fromiter``
     (None, JSON null, becomes NaN there): no per-row Python code runs. A
-    field no row of the chunk carries is filled without looking at the rows.
+    field no row of the chunk carries costs one ``list.count``, not a
+    conversion (see :meth:`_Fields.of`).
     """
     if not rows:
         return
