@@ -63,7 +63,6 @@ __all__ = [
     "combined_stratified_t",
     "compare_sides",
     "exact_stratified_mid_p",
-    "van_elteren_z",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -467,23 +466,6 @@ def combined_stratified_t(
     return float(beta[2]) / math.sqrt(variance), df
 
 
-def van_elteren_z(values: FloatArray, is_candidate: NDArray[np.bool_], strata: FloatArray) -> float:
-    """Van Elteren's z: per-stratum Wilcoxon rank sums weighted by 1/(N_s + 1), tie-corrected."""
-    score = variance = 0.0
-    for s in np.unique(strata):
-        inside = strata == s
-        y, c = values[inside], is_candidate[inside]
-        n, m = int(y.size), int(c.sum())
-        if m == 0 or m == n:
-            continue
-        ranks = _average_ranks(y)
-        _, ties = np.unique(y, return_counts=True)
-        tie_term = float(np.sum(ties**3 - ties)) / (n * (n - 1))
-        score += (float(ranks[c].sum()) - m * (n + 1) / 2.0) / (n + 1)
-        variance += m * (n - m) / 12.0 * ((n + 1) - tie_term) / (n + 1) ** 2
-    return score / math.sqrt(variance) if variance > 0 else 0.0
-
-
 def _cliffs_delta(baseline: FloatArray, candidate: FloatArray) -> float:
     """P(candidate > baseline) − P(candidate < baseline), in O(n log n) by sorting."""
     ordered = np.sort(baseline)
@@ -576,19 +558,6 @@ def _log_choose(n: Any, k: Any) -> FloatArray:
 def _lgamma(x: FloatArray) -> FloatArray:
     # the tables are small (EXACT_LIMIT runs): math.lgamma a value at a time will do
     return np.fromiter(map(math.lgamma, x.ravel().tolist()), dtype=np.float64).reshape(x.shape)
-
-
-def _average_ranks(values: FloatArray) -> FloatArray:
-    """1-based ranks, ties sharing their average rank."""
-    order = np.argsort(values, kind="mergesort")
-    ordered = values[order]
-    starts = np.r_[True, ordered[1:] != ordered[:-1]]
-    group = np.cumsum(starts) - 1
-    first = np.flatnonzero(starts)
-    last = np.r_[first[1:], ordered.size] - 1
-    ranks = np.empty(values.size)
-    ranks[order] = (first[group] + last[group]) / 2.0 + 1.0
-    return ranks
 
 
 def _slope_p(x: FloatArray, y: FloatArray) -> float:
