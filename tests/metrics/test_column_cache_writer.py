@@ -122,6 +122,24 @@ def test_a_writer_killed_mid_write_loses_only_the_cache(tmp_path: Path) -> None:
     assert not leftovers[0].exists()
 
 
+def test_a_leftover_under_the_older_name_is_removed_too(tmp_path: Path) -> None:
+    path, cache = history(tmp_path)
+    cache.mkdir()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    old = cache / f".{BASE_FILE}.{dead}.tmp.npz"  # as np.savez named a temp
+    kept = cache / f".{BASE_FILE}.{dead}.tmp.keep"  # not a name a writer gives
+    old.write_bytes(b"half a base")
+    kept.write_bytes(b"someone's file")
+    load_columns(path, cache)
+    assert not old.exists()
+    assert kept.exists()
+
+
 def test_a_leftover_of_a_live_writer_is_kept(tmp_path: Path) -> None:
     path, cache = history(tmp_path)
     cache.mkdir()

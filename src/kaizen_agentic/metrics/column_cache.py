@@ -362,10 +362,13 @@ def _write_cache(root: Path, cache_file: Path, columns: Columns, meta: _Meta) ->
 
 
 def _remove_dead_temps(cache_file: Path) -> None:
-    """Delete what writers of *cache_file* killed mid-write left (their pid is gone)."""
-    for leftover in cache_file.parent.glob(f".{cache_file.name}.*.tmp"):
-        pid = leftover.name[len(cache_file.name) + 2 : -len(".tmp")]
-        if pid.isdigit() and not _alive(int(pid)):
+    """Delete what writers of *cache_file* killed mid-write left (their pid is gone).
+
+    ``.<name>.<pid>.tmp``, and ``.<name>.<pid>.tmp.npz`` as ``np.savez`` named them.
+    """
+    for leftover in cache_file.parent.glob(f".{cache_file.name}.*.tmp*"):
+        pid, _, suffix = leftover.name[len(cache_file.name) + 2 :].partition(".")
+        if suffix in ("tmp", "tmp.npz") and pid.isdigit() and not _alive(int(pid)):
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
