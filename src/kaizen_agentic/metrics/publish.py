@@ -41,7 +41,7 @@ def publish_evidence(
     now: datetime | None = None,
 ) -> Package:
     """Copy the evidence of one agent (or all) into a new package under *out*."""
-    from kaizen_agentic.analysis.evidence import load_evidence, write_summary
+    from kaizen_agentic.analysis.evidence import summary_evidence, write_summary
     from kaizen_agentic.analysis.optimizer import OptimizerStore
     from kaizen_agentic.config import load_config
 
@@ -62,9 +62,7 @@ def publish_evidence(
     config = load_config(root)
     for name_ in agents:
         store = MetricsStore(root, name_)
-        totals = write_summary(
-            load_evidence(root, name_, config, now=now, with_runs=False, digest=False)
-        ).totals
+        totals = write_summary(summary_evidence(root, name_, config, now=now)).totals
         for source in (store.executions_path, store.summary_path):
             _copy(root, source, package / "metrics" / name_ / source.name)
         stamps += [s for s in (totals.first_execution, totals.last_execution) if s]

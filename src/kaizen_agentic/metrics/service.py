@@ -209,10 +209,10 @@ def show_metrics(
 ) -> MetricsView:
     """Summary (also written to summary.json), windows, recent quality, last executions."""
     from kaizen_agentic.agents import AgentRegistry
-    from kaizen_agentic.analysis.evidence import load_evidence, summarise, write_summary
+    from kaizen_agentic.analysis.evidence import summarise, summary_evidence, write_summary
 
     config = load_config(root)
-    evidence = load_evidence(root, agent, config, now=now, with_runs=False, digest=False)
+    evidence = summary_evidence(root, agent, config, now=now)
     summary = write_summary(evidence) if evidence.has_records else summarise(evidence)
     store = MetricsStore(root, agent, retention_days=config.retention_days)
     latest = store.tail(max(last, 1))

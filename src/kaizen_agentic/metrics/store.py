@@ -278,22 +278,18 @@ class MetricsStore:
 
         Without *config*, the project's own config (an invalid one raises).
         """
-        from kaizen_agentic.analysis.evidence import load_evidence, summarise
+        from kaizen_agentic.analysis.evidence import summarise, summary_evidence
 
-        evidence = load_evidence(
-            self.project_root, self.agent_name, config, now=now, with_runs=False, digest=False
-        )
+        evidence = summary_evidence(self.project_root, self.agent_name, config, now=now)
         return summarise(evidence).to_document()
 
     def write_summary(
         self, now: datetime | None = None, config: Config | None = None
     ) -> dict[str, Any]:
         """Regenerate summary.json atomically (per the config) and return it."""
-        from kaizen_agentic.analysis.evidence import load_evidence, write_summary
+        from kaizen_agentic.analysis.evidence import summary_evidence, write_summary
 
-        evidence = load_evidence(
-            self.project_root, self.agent_name, config, now=now, with_runs=False, digest=False
-        )
+        evidence = summary_evidence(self.project_root, self.agent_name, config, now=now)
         return write_summary(evidence).to_document()
 
     def read_summary(self) -> dict[str, Any] | None:

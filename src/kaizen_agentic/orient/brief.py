@@ -153,9 +153,9 @@ def metrics_summary(root: Path, agent: str, now: datetime) -> dict[str, Any] | N
     config = load_config(root)
     if not MetricsStore(root, agent).executions_path.exists():
         return None
-    from kaizen_agentic.analysis.evidence import load_evidence, summarise
+    from kaizen_agentic.analysis.evidence import summarise, summary_evidence
 
-    evidence = load_evidence(root, agent, config, now=now, with_runs=False, digest=False)
+    evidence = summary_evidence(root, agent, config, now=now)
     return summarise(evidence).to_document() if evidence.has_records else None
 
 
