@@ -28,6 +28,7 @@ from typing import Any
 
 from kaizen_agentic._time import format_timestamp
 from kaizen_agentic.errors import InvalidInputError, KaizenError
+from kaizen_agentic.fleet.state import immediate_transaction
 
 STATUSES = ("open", "claimed", "done", "failed")
 SETTLED_NS = 2_000_000_000
@@ -113,8 +114,6 @@ class TaskQueue:
         self.db.close()
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        from kaizen_agentic.fleet.state import immediate_transaction
-
         return immediate_transaction(self.db)
 
     def sync(self) -> None:
