@@ -39,6 +39,9 @@ SCRIPT = textwrap.dedent(
             "values": {k: [None if v != v else v for v in a.tolist()]
                        for k, a in cols.values.items()},
             "labels": {k: cols.label(k) for k in C.LABELS},
+            # the codes themselves, not only the words: the cache stores codes
+            "codes": {k: cols.labels[k].tolist() for k in C.LABELS},
+            "vocab": {k: cols.vocab.get(k, []) for k in C.LABELS},
             "consumed": parsed.consumed,
             "malformed": parsed.malformed,
             "attachments": [[t, dict(f)] for t, f in parsed.attachments],
